@@ -1,0 +1,3 @@
+//! Kubernetes operator that manages ZITADEL users from a `User` custom resource.
+
+pub mod zitadel;

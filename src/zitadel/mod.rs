@@ -1,0 +1,1 @@
+//! Typed client for the ZITADEL v2 user API.
