@@ -63,3 +63,17 @@ pub enum UserState {
     /// Created, waiting for the first login or email verification.
     Initial,
 }
+
+impl UserState {
+    /// The state's name, as in the status and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserState::Unspecified => "Unspecified",
+            UserState::Active => "Active",
+            UserState::Inactive => "Inactive",
+            UserState::Deleted => "Deleted",
+            UserState::Locked => "Locked",
+            UserState::Initial => "Initial",
+        }
+    }
+}

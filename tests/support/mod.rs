@@ -3,5 +3,6 @@
 #![allow(dead_code)]
 
 pub mod chart;
+pub mod e2e;
 pub mod users;
 pub mod zitadel;

@@ -1,0 +1,122 @@
+//! The `User` controller: watches, the reconcile pipeline and its wiring.
+//!
+//! Pipeline per object (one file each): [`observe`] reads ZITADEL and the owned Secret,
+//! [`plan`] decides purely, [`create`], [`sync`] and [`cleanup`] act, [`report`] writes status
+//! and events only when they change. [`reconcile`] strings them together behind a finalizer.
+
+mod backoff;
+mod cleanup;
+mod context;
+mod convert;
+mod create;
+mod error;
+mod observe;
+mod observed;
+pub mod outcome;
+pub mod plan;
+mod reconcile;
+mod report;
+mod sync;
+#[cfg(test)]
+mod test_fixtures;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
+use kube::runtime::controller::{Config as ControllerConfig, Controller};
+use kube::runtime::{WatchStreamExt, reflector, watcher};
+use kube::{Api, Resource};
+
+pub use backoff::Backoff;
+pub use context::{Context, Settings};
+pub use error::Error;
+pub use observed::OWNER_METADATA_KEY;
+pub use reconcile::{error_policy, reconcile};
+
+use crate::crd::User;
+use crate::secrets::owned_selector;
+
+/// Finalizer that holds a `User` until its ZITADEL user is deleted (or orphaned).
+pub const FINALIZER: &str = "zitadel-user-operator.dev/cleanup";
+/// Name the operator reports as in events and as field manager.
+pub const CONTROLLER_NAME: &str = "zitadel-user-operator";
+
+/// Reconciles `User`s in `namespaces` (all namespaces when empty) with at most `concurrency`
+/// reconciles at a time, until `shutdown` completes. `on_synced` runs once every watch cache
+/// has its initial list (readiness).
+pub async fn run(
+    ctx: Arc<Context>,
+    namespaces: Vec<String>,
+    concurrency: u16,
+    shutdown: impl Future<Output = ()> + Send + Sync + Clone + 'static,
+    on_synced: impl Fn() + Send + Sync + 'static,
+) {
+    let scopes: Vec<Option<String>> = if namespaces.is_empty() {
+        vec![None]
+    } else {
+        namespaces.into_iter().map(Some).collect()
+    };
+    let on_synced = Arc::new(on_synced);
+    let pending = Arc::new(std::sync::atomic::AtomicUsize::new(scopes.len()));
+    let controllers = scopes.into_iter().map(|namespace| {
+        let (users, secrets): (Api<User>, Api<Secret>) = match namespace.as_deref() {
+            Some(ns) => (Api::namespaced(ctx.kube.clone(), ns), Api::namespaced(ctx.kube.clone(), ns)),
+            None => (Api::all(ctx.kube.clone()), Api::all(ctx.kube.clone())),
+        };
+        let (on_synced, pending) = (on_synced.clone(), pending.clone());
+        run_scope(ctx.clone(), users, secrets, concurrency, shutdown.clone(), move || {
+            if pending.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+                on_synced();
+            }
+        })
+    });
+    futures::future::join_all(controllers).await;
+}
+
+async fn run_scope(
+    ctx: Arc<Context>,
+    users: Api<User>,
+    secrets: Api<Secret>,
+    concurrency: u16,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+    on_synced: impl FnOnce() + Send + 'static,
+) {
+    let (reader, writer) = reflector::store();
+    // Only spec changes (generation), finalizers and deletion start a reconcile: the operator's
+    // own status writes must not, or every reconcile would trigger the next one.
+    let triggers = watcher(users, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(reconcile_trigger, Default::default());
+    let synced = reader.clone();
+    tokio::spawn(async move {
+        if synced.wait_until_ready().await.is_ok() {
+            on_synced();
+        }
+    });
+    Controller::for_stream(triggers, reader)
+        .owns(secrets, watcher::Config::default().labels(&owned_selector()))
+        .with_config(ControllerConfig::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "controller event");
+            }
+        })
+        .await;
+}
+
+/// Hash of what should start a reconcile: generation, finalizers and the deletion mark.
+fn reconcile_trigger(user: &User) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let meta = user.meta();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    meta.generation.hash(&mut hasher);
+    meta.finalizers.hash(&mut hasher);
+    meta.deletion_timestamp.is_some().hash(&mut hasher);
+    Some(hasher.finish())
+}

@@ -1,0 +1,85 @@
+//! Act, update: apply a [`SyncPlan`] to an existing user. Codes ZITADEL returns go to the
+//! Secret right after the call that returned them.
+
+use super::outcome::Outcome;
+use super::plan::SyncPlan;
+use crate::conditions::{Reason, Verdict};
+use crate::crd::User;
+use crate::secrets::{EMAIL_CODE_KEY, PHONE_CODE_KEY, SecretState, Secrets};
+use crate::sensitive::Sensitive;
+use crate::zitadel::ZitadelClient;
+use crate::zitadel::types::{CodeDelivery, PhoneCodeDelivery};
+
+/// Applies `plan`; returns the Secret's state afterwards, or the outcome to report.
+pub async fn sync(
+    zitadel: &ZitadelClient,
+    secrets: &Secrets,
+    user: &User,
+    plan: &SyncPlan,
+    mut secret: SecretState,
+) -> Result<SecretState, Outcome> {
+    let id = plan.user_id.as_str();
+    if let Some(update) = &plan.update {
+        let response = match zitadel.update_user(id, update).await {
+            Ok(response) => response,
+            Err(error) if error.is_username_taken() => {
+                return Err(Outcome::blocked(Verdict::not_ready(
+                    Reason::UsernameTaken,
+                    format!(
+                        "username {} is already used by another ZITADEL user; choose another spec.username",
+                        update.username.as_deref().unwrap_or_default()
+                    ),
+                )));
+            }
+            Err(error) => return Err(Outcome::zitadel_failure(error)),
+        };
+        let codes = [(EMAIL_CODE_KEY, response.email_code), (PHONE_CODE_KEY, response.phone_code)];
+        secret = store_codes(secrets, user, secret, codes).await?;
+    }
+    if !plan.set_metadata.is_empty() {
+        zitadel.set_user_metadata(id, &plan.set_metadata).await.map_err(Outcome::zitadel_failure)?;
+    }
+    if !plan.delete_metadata.is_empty() {
+        match zitadel.delete_user_metadata(id, &plan.delete_metadata).await {
+            // Someone removed a key since it was read: the goal is reached all the same.
+            Err(error) if !error.is_not_found() => return Err(Outcome::zitadel_failure(error)),
+            _ => {}
+        }
+    }
+    if plan.issue_email_code {
+        let response = zitadel
+            .send_email_code(id, &CodeDelivery::ReturnCode {})
+            .await
+            .map_err(Outcome::zitadel_failure)?;
+        secret = store_codes(secrets, user, secret, [(EMAIL_CODE_KEY, response.verification_code)]).await?;
+    }
+    if plan.issue_phone_code {
+        let response = zitadel
+            .resend_phone_code(id, &PhoneCodeDelivery::ReturnCode {})
+            .await
+            .map_err(Outcome::zitadel_failure)?;
+        secret = store_codes(secrets, user, secret, [(PHONE_CODE_KEY, response.verification_code)]).await?;
+    }
+    Ok(secret)
+}
+
+/// Stores the codes ZITADEL returned (absent ones skipped) in the `User`'s Secret.
+pub(super) async fn store_codes<const N: usize>(
+    secrets: &Secrets,
+    user: &User,
+    secret: SecretState,
+    codes: [(&'static str, Option<Sensitive<String>>); N],
+) -> Result<SecretState, Outcome> {
+    let codes: Vec<_> =
+        codes.into_iter().filter_map(|(key, code)| code.map(|code| (key, code))).collect();
+    if codes.is_empty() {
+        return Ok(secret);
+    }
+    secrets.store(user, secret, &codes).await.map_err(|error| {
+        let verdict = Verdict::not_ready(
+            Reason::SecretWriteFailed,
+            format!("storing a one-time code in the Secret failed; a new code is requested on retry: {error}"),
+        );
+        Outcome::retry(verdict, error.into())
+    })
+}

@@ -1,0 +1,99 @@
+//! The operator process: ZITADEL client, HTTP endpoints, leader election and the controller,
+//! wired from an [`OperatorConfig`]. `main` and the end-to-end tests run exactly this function;
+//! only the Kubernetes client differs (in-cluster/`KUBECONFIG` versus a test API server).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use kube::runtime::events::{Recorder, Reporter};
+use thiserror::Error;
+
+use crate::config::{CredentialsFile, OperatorConfig, ZitadelSettings};
+use crate::controller::{self, Backoff, CONTROLLER_NAME, Context, Settings};
+use crate::http::{self, Health, HttpError};
+use crate::leader;
+use crate::metrics::Metrics;
+use crate::zitadel::{self, ClientConfig, Credentials, ZitadelClient};
+
+/// Why the operator stopped abnormally.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The ZITADEL client could not be built from the configuration.
+    #[error("ZITADEL client: {0}")]
+    Zitadel(#[from] zitadel::Error),
+    /// The metrics and health endpoint failed.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+}
+
+/// Runs the operator until `shutdown` completes.
+pub async fn run(
+    kube: kube::Client,
+    config: OperatorConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let metrics = Metrics::new();
+    let zitadel = ZitadelClient::new(client_config(&config.zitadel))?
+        .with_observer(metrics.zitadel_observer());
+    let health = Health::new();
+    let (address, server) = http::bind(config.metrics_addr, metrics.clone(), health.clone()).await?;
+    tracing::info!(%address, "serving /metrics, /healthz and /readyz");
+
+    let identity = config.leader_election.as_ref().map(|election| election.identity.clone());
+    let reporter = Reporter { controller: CONTROLLER_NAME.to_owned(), instance: identity };
+    let ctx = Arc::new(Context {
+        kube: kube.clone(),
+        zitadel,
+        recorder: Recorder::new(kube.clone(), reporter),
+        backoff: Backoff::default(),
+        metrics: metrics.clone(),
+        settings: Settings { resync_interval: config.resync_interval, ..Settings::default() },
+    });
+    let shutdown = shutdown.boxed().shared();
+    let http_task = tokio::spawn(server.serve(shutdown.clone()));
+
+    let namespaces = config.watch_namespaces.clone();
+    let concurrency = config.concurrency;
+    let control = {
+        let shutdown = shutdown.clone();
+        let health = health.clone();
+        move || {
+            let health = health.clone();
+            controller::run(ctx.clone(), namespaces.clone(), concurrency, shutdown.clone(), move || {
+                tracing::info!("watch caches synced; ready");
+                health.set_ready(true);
+            })
+        }
+    };
+    match &config.leader_election {
+        None => control().await,
+        Some(election) => {
+            // A standby is ready too: it serves probes and takes over when the leader goes.
+            health.set_ready(true);
+            leader::run_as_leader(kube, election, &metrics, shutdown.clone(), control).await;
+        }
+    }
+    health.set_ready(false);
+    match http_task.await {
+        Ok(result) => result.map_err(Error::from),
+        // The HTTP task only ends by panicking or with the shutdown we just awaited.
+        Err(join_error) => {
+            tracing::error!(%join_error, "the HTTP server task failed");
+            Ok(())
+        }
+    }
+}
+
+fn client_config(settings: &ZitadelSettings) -> ClientConfig {
+    let credentials = match &settings.credentials {
+        CredentialsFile::PatFile(path) => Credentials::PatFile(path.clone()),
+        CredentialsFile::KeyFile(path) => Credentials::KeyFile(path.clone()),
+    };
+    ClientConfig {
+        instance_host: settings.instance_host.clone(),
+        issuer: settings.issuer.clone(),
+        request_timeout: settings.timeout,
+        ..ClientConfig::new(settings.url.clone(), credentials)
+    }
+}

@@ -1,0 +1,280 @@
+//! The Secret each `User` owns for one-time codes and generated credentials.
+//!
+//! One Secret per `User`, named `<user>-zitadel`, labelled so the operator watches only its own
+//! Secrets, and owned by the `User` (controller owner reference) so Kubernetes' garbage collector
+//! removes it with the `User`. A Secret of that name that the `User` does not own is never
+//! written: the caller reports a conflict instead.
+//!
+//! Writes use create and replace with the observed `resourceVersion` (not server-side apply
+//! with force), so a Secret that changed owner or content since it was read is never clobbered.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{ObjectMeta, PostParams};
+use kube::{Api, Resource, ResourceExt};
+use thiserror::Error;
+
+use crate::crd::User;
+use crate::sensitive::Sensitive;
+
+/// Key of the one-time email verification code (`verification: ReturnCode`).
+pub const EMAIL_CODE_KEY: &str = "emailCode";
+/// Key of the one-time phone verification code (`verification: ReturnCode`).
+pub const PHONE_CODE_KEY: &str = "phoneCode";
+/// Key of a password the operator generated (`password.generate: true`).
+pub const PASSWORD_KEY: &str = "password";
+
+/// Standard label naming the operator as the manager of a Secret.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// Value of [`MANAGED_BY_LABEL`].
+pub const MANAGED_BY: &str = "zitadel-user-operator";
+/// Label holding the name of the owning `User`.
+pub const USER_LABEL: &str = "zitadel-user-operator.dev/user";
+
+/// Errors writing or reading Secrets.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The Secret exists and belongs to someone else.
+    #[error("Secret {0} exists and is not owned by this User")]
+    Foreign(String),
+    /// The `User` lacks the metadata an owner reference needs (name, uid).
+    #[error("the User has no uid or name yet")]
+    NoOwnerReference,
+    /// The Kubernetes API refused or failed.
+    #[error("Kubernetes API error on Secret {name}: {source}")]
+    Kube {
+        /// Secret name.
+        name: String,
+        /// The API error (never carries Secret data).
+        #[source]
+        source: kube::Error,
+    },
+}
+
+/// Name of the Secret the operator writes for `user`.
+pub fn secret_name(user: &User) -> String {
+    format!("{}-zitadel", user.name_any())
+}
+
+/// Label selector matching every Secret this operator owns (for the controller's watch).
+pub fn owned_selector() -> String {
+    format!("{MANAGED_BY_LABEL}={MANAGED_BY}")
+}
+
+/// What the operator found under the Secret name it writes to.
+#[derive(Debug)]
+pub enum SecretState {
+    /// No such Secret.
+    Absent,
+    /// The Secret exists and this `User` owns it.
+    Owned(OwnedSecret),
+    /// The Secret exists and this `User` does not own it: never write it.
+    Foreign,
+}
+
+impl SecretState {
+    /// Classifies a fetched Secret for the `User` with uid `owner_uid`.
+    pub fn classify(secret: Option<Secret>, owner_uid: &str) -> Self {
+        match secret {
+            None => SecretState::Absent,
+            Some(secret) if is_controlled_by(&secret, owner_uid) => {
+                SecretState::Owned(OwnedSecret(secret))
+            }
+            Some(_) => SecretState::Foreign,
+        }
+    }
+
+    /// Whether the Secret holds a value under `key`.
+    pub fn has(&self, key: &str) -> bool {
+        matches!(self, SecretState::Owned(owned) if owned.get(key).is_some())
+    }
+
+    /// The value under `key`, if the Secret is ours and has it.
+    pub fn get(&self, key: &str) -> Option<Sensitive<String>> {
+        match self {
+            SecretState::Owned(owned) => owned.get(key),
+            _ => None,
+        }
+    }
+}
+
+fn is_controlled_by(secret: &Secret, owner_uid: &str) -> bool {
+    secret
+        .owner_references()
+        .iter()
+        .any(|owner| owner.uid == owner_uid && owner.controller == Some(true))
+}
+
+/// A Secret owned by the `User`. `Debug` shows keys only, never values.
+pub struct OwnedSecret(Secret);
+
+impl OwnedSecret {
+    fn get(&self, key: &str) -> Option<Sensitive<String>> {
+        let bytes = self.0.data.as_ref()?.get(key)?;
+        String::from_utf8(bytes.0.clone()).ok().map(Sensitive::new)
+    }
+}
+
+impl fmt::Debug for OwnedSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<&String> = self.0.data.iter().flat_map(|d| d.keys()).collect();
+        f.debug_struct("OwnedSecret").field("keys", &keys).finish()
+    }
+}
+
+/// Reads and writes the `User`'s Secrets in its namespace.
+#[derive(Clone)]
+pub struct Secrets {
+    api: Api<Secret>,
+}
+
+impl Secrets {
+    /// Secrets of `namespace`.
+    pub fn new(client: kube::Client, namespace: &str) -> Self {
+        Self { api: Api::namespaced(client, namespace) }
+    }
+
+    /// The state of the Secret `user` writes to: one GET.
+    pub async fn observe(&self, user: &User) -> Result<SecretState, Error> {
+        let name = secret_name(user);
+        let secret = self.api.get_opt(&name).await.map_err(|source| Error::Kube { name, source })?;
+        Ok(SecretState::classify(secret, user.uid().as_deref().unwrap_or_default()))
+    }
+
+    /// Reads one key of a Secret the user manages (never written by the operator). `None` when
+    /// the Secret or the key does not exist.
+    pub async fn read_key(&self, name: &str, key: &str) -> Result<Option<Sensitive<String>>, Error> {
+        let secret = self
+            .api
+            .get_opt(name)
+            .await
+            .map_err(|source| Error::Kube { name: name.to_owned(), source })?;
+        let value = secret.and_then(|s| s.data).and_then(|mut data| data.remove(key));
+        Ok(value.and_then(|bytes| String::from_utf8(bytes.0).ok()).map(Sensitive::new))
+    }
+
+    /// Adds `entries` to the `User`'s Secret, creating it if absent. Returns the new state.
+    /// Writes nothing when every entry is already there with the same value.
+    pub async fn store(
+        &self,
+        user: &User,
+        current: SecretState,
+        entries: &[(&'static str, Sensitive<String>)],
+    ) -> Result<SecretState, Error> {
+        let name = secret_name(user);
+        let kube_error = |source| Error::Kube { name: name.clone(), source };
+        match current {
+            SecretState::Foreign => Err(Error::Foreign(name)),
+            SecretState::Absent => {
+                let secret = new_secret(user, &name, entries)?;
+                let created =
+                    self.api.create(&PostParams::default(), &secret).await.map_err(kube_error)?;
+                Ok(SecretState::Owned(OwnedSecret(created)))
+            }
+            SecretState::Owned(OwnedSecret(mut secret)) => {
+                let data = secret.data.get_or_insert_with(BTreeMap::new);
+                let mut changed = false;
+                for (key, value) in entries {
+                    let bytes = ByteString(value.expose().as_bytes().to_vec());
+                    if data.get(*key) != Some(&bytes) {
+                        data.insert((*key).to_owned(), bytes);
+                        changed = true;
+                    }
+                }
+                if !changed {
+                    return Ok(SecretState::Owned(OwnedSecret(secret)));
+                }
+                // Replace carries the observed resourceVersion: a concurrent change is a 409,
+                // retried from a fresh read, never overwritten.
+                let replaced = self
+                    .api
+                    .replace(&name, &PostParams::default(), &secret)
+                    .await
+                    .map_err(kube_error)?;
+                Ok(SecretState::Owned(OwnedSecret(replaced)))
+            }
+        }
+    }
+}
+
+fn new_secret(
+    user: &User,
+    name: &str,
+    entries: &[(&'static str, Sensitive<String>)],
+) -> Result<Secret, Error> {
+    let owner = user.controller_owner_ref(&()).ok_or(Error::NoOwnerReference)?;
+    let labels = BTreeMap::from([
+        (MANAGED_BY_LABEL.to_owned(), MANAGED_BY.to_owned()),
+        (USER_LABEL.to_owned(), user.name_any()),
+    ]);
+    let data = entries
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), ByteString(value.expose().as_bytes().to_vec())))
+        .collect();
+    Ok(Secret {
+        metadata: ObjectMeta {
+            name: Some(name.to_owned()),
+            namespace: user.namespace(),
+            labels: Some(labels),
+            owner_references: Some(vec![owner]),
+            ..ObjectMeta::default()
+        },
+        type_: Some("Opaque".to_owned()),
+        data: Some(data),
+        ..Secret::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+
+    use super::*;
+
+    fn secret_owned_by(uid: &str, controller: bool) -> Secret {
+        Secret {
+            metadata: ObjectMeta {
+                name: Some("alice-zitadel".to_owned()),
+                owner_references: Some(vec![OwnerReference {
+                    uid: uid.to_owned(),
+                    controller: Some(controller),
+                    ..OwnerReference::default()
+                }]),
+                ..ObjectMeta::default()
+            },
+            data: Some(BTreeMap::from([(
+                EMAIL_CODE_KEY.to_owned(),
+                ByteString(b"ABC123".to_vec()),
+            )])),
+            ..Secret::default()
+        }
+    }
+
+    #[test]
+    fn a_secret_controlled_by_the_user_is_owned() {
+        let state = SecretState::classify(Some(secret_owned_by("uid-1", true)), "uid-1");
+        assert!(matches!(state, SecretState::Owned(_)));
+        assert!(state.has(EMAIL_CODE_KEY));
+        assert!(!state.has(PHONE_CODE_KEY));
+    }
+
+    #[test]
+    fn a_secret_of_another_owner_or_without_controller_flag_is_foreign() {
+        let other = SecretState::classify(Some(secret_owned_by("uid-2", true)), "uid-1");
+        assert!(matches!(other, SecretState::Foreign));
+        let not_controller = SecretState::classify(Some(secret_owned_by("uid-1", false)), "uid-1");
+        assert!(matches!(not_controller, SecretState::Foreign));
+        assert!(!not_controller.has(EMAIL_CODE_KEY), "a foreign Secret's data is never read");
+    }
+
+    #[test]
+    fn debug_of_an_owned_secret_shows_keys_but_never_values() {
+        let state = SecretState::classify(Some(secret_owned_by("uid-1", true)), "uid-1");
+        let debug = format!("{state:?}");
+        assert!(debug.contains(EMAIL_CODE_KEY));
+        assert!(!debug.contains("ABC123"));
+    }
+}

@@ -1,0 +1,373 @@
+//! End-to-end harness: the real operator (`operator::run`, as the binary runs it) against a
+//! Kubernetes API and a ZITADEL.
+//!
+//! By default both are the in-repo emulators, fresh for each test. With `E2E_KUBECONFIG`,
+//! `E2E_ZITADEL_URL`, `E2E_ZITADEL_PAT` and `E2E_ZITADEL_ORG_ID` set, the same tests run against
+//! a real cluster and a real ZITADEL instead: the harness installs the CRD, works in a fresh
+//! namespace per test and deletes it afterwards. Tests that need fault injection or inspection
+//! live in `e2e_faults.rs` and use [`Harness::emulators`], which exists only in emulated mode.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::runtime::wait::{await_condition, conditions};
+use kube::{Api, CustomResourceExt, ResourceExt};
+use kube_emulator::{KubeEmulator, KubeEmulatorConfig};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use zitadel_emulator::{EmulatorConfig, ZitadelEmulator};
+use zitadel_user_operator::config::{CredentialsFile, OperatorConfig, ZitadelSettings};
+use zitadel_user_operator::crd::User;
+use zitadel_user_operator::zitadel::{ClientConfig, Credentials, ZitadelClient};
+
+use super::users::ORG_ID;
+
+/// How long a test waits for the operator to reach a state.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// The emulators behind an emulated run, for fault injection and inspection.
+pub struct Emulators {
+    /// The Kubernetes API emulator.
+    pub kube: KubeEmulator,
+    /// The ZITADEL emulator.
+    pub zitadel: ZitadelEmulator,
+}
+
+/// Knobs of one test's environment.
+#[derive(Clone)]
+pub struct Options {
+    /// How long ListUsers lags behind writes in the ZITADEL emulator.
+    pub list_delay: Duration,
+    /// The operator's resync interval.
+    pub resync_interval: Duration,
+    /// The operator's per-request ZITADEL deadline.
+    pub zitadel_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            list_delay: Duration::from_millis(200),
+            resync_interval: Duration::from_secs(600),
+            zitadel_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// One test's world: Kubernetes, ZITADEL, an organization, a namespace and the operator.
+pub struct Harness {
+    /// `Some` in emulated mode.
+    pub emulators: Option<Emulators>,
+    /// Client of the Kubernetes API the operator talks to.
+    pub kube: kube::Client,
+    /// Namespace the test's objects live in.
+    pub namespace: String,
+    /// The ZITADEL organization users are created in.
+    pub org_id: String,
+    zitadel_url: String,
+    pat_file: PathBuf,
+    options: Options,
+    operator: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+    _dir: TempDir,
+}
+
+impl Harness {
+    /// Starts an environment with default options and the operator running.
+    pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    /// Starts an environment with `options` and the operator running.
+    pub async fn start_with(options: Options) -> Self {
+        let mut harness = Self::environment(options).await;
+        harness.start_operator();
+        harness
+    }
+
+    /// Starts an environment without the operator (for tests that stage state first).
+    pub async fn environment(options: Options) -> Self {
+        // `RUST_LOG=zitadel_user_operator=debug cargo test ...` shows the operator's logs.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .try_init();
+        let dir = TempDir::new().expect("a temp dir");
+        let pat_file = dir.path().join("zitadel.pat");
+        let real = std::env::var("E2E_KUBECONFIG").ok();
+        let (emulators, kube, zitadel_url, org_id, namespace) = match real {
+            Some(kubeconfig) => {
+                let env = |name: &str| {
+                    std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set with E2E_KUBECONFIG"))
+                };
+                std::fs::write(&pat_file, env("E2E_ZITADEL_PAT")).expect("PAT file written");
+                let kube = real_client(&kubeconfig).await;
+                let namespace = format!("zuo-e2e-{}", random_suffix());
+                (None, kube, env("E2E_ZITADEL_URL"), env("E2E_ZITADEL_ORG_ID"), namespace)
+            }
+            None => {
+                let kube_emulator = KubeEmulator::start(KubeEmulatorConfig::default())
+                    .await
+                    .expect("the Kubernetes emulator starts");
+                let config = EmulatorConfig { list_delay: options.list_delay, ..EmulatorConfig::default() };
+                let zitadel = ZitadelEmulator::start(config).await.expect("the ZITADEL emulator starts");
+                zitadel.create_organization_with_id(ORG_ID, "acme");
+                std::fs::write(&pat_file, zitadel.admin_pat()).expect("PAT file written");
+                let kube = emulator_client(&kube_emulator.url());
+                let url = zitadel.url();
+                let emulators = Emulators { kube: kube_emulator, zitadel };
+                (Some(emulators), kube, url, ORG_ID.to_owned(), "e2e".to_owned())
+            }
+        };
+        let harness = Self {
+            emulators,
+            kube,
+            namespace,
+            org_id,
+            zitadel_url,
+            pat_file,
+            options,
+            operator: None,
+            _dir: dir,
+        };
+        harness.install_crd().await;
+        harness.create_namespace().await;
+        harness
+    }
+
+    /// The emulators; panics in real mode, where fault-injection tests do not run.
+    pub fn emulators(&self) -> &Emulators {
+        self.emulators.as_ref().expect("this test needs the emulators (unset E2E_KUBECONFIG)")
+    }
+
+    /// Whether this run talks to a real cluster and ZITADEL.
+    pub fn is_real(&self) -> bool {
+        self.emulators.is_none()
+    }
+
+    /// Starts the operator, as `main` would, watching the test namespace.
+    pub fn start_operator(&mut self) {
+        assert!(self.operator.is_none(), "the operator is already running");
+        let config = OperatorConfig {
+            zitadel: ZitadelSettings {
+                url: self.zitadel_url.clone(),
+                instance_host: None,
+                issuer: None,
+                credentials: CredentialsFile::PatFile(self.pat_file.clone()),
+                timeout: self.options.zitadel_timeout,
+            },
+            watch_namespaces: vec![self.namespace.clone()],
+            concurrency: 4,
+            resync_interval: self.options.resync_interval,
+            metrics_addr: "127.0.0.1:0".parse().expect("valid address"),
+            leader_election: None,
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let kube = self.kube.clone();
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.await;
+            };
+            if let Err(error) = zitadel_user_operator::operator::run(kube, config, shutdown).await {
+                panic!("the operator failed: {error}");
+            }
+        });
+        self.operator = Some((stop, task));
+    }
+
+    /// Stops the operator gracefully and waits for it.
+    pub async fn stop_operator(&mut self) {
+        if let Some((stop, task)) = self.operator.take() {
+            let _ = stop.send(());
+            tokio::time::timeout(WAIT, task).await.expect("the operator stops").expect("no panic");
+        }
+    }
+
+    /// Kills the operator at once, as a crash or OOM kill would: no graceful shutdown.
+    pub async fn crash_operator(&mut self) {
+        if let Some((_stop, task)) = self.operator.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// `User`s of the test namespace.
+    pub fn users(&self) -> Api<User> {
+        Api::namespaced(self.kube.clone(), &self.namespace)
+    }
+
+    /// Secrets of the test namespace.
+    pub fn secrets(&self) -> Api<Secret> {
+        Api::namespaced(self.kube.clone(), &self.namespace)
+    }
+
+    /// A ZITADEL client with the operator's credentials, to check ZITADEL's side in both modes.
+    pub fn zitadel(&self) -> ZitadelClient {
+        let config = ClientConfig::new(self.zitadel_url.clone(), Credentials::PatFile(self.pat_file.clone()));
+        ZitadelClient::new(config).expect("a ZITADEL client")
+    }
+
+    /// Creates `user` in the test namespace (its organization set to the test's).
+    pub async fn create(&self, mut user: User) -> User {
+        user.metadata.namespace = Some(self.namespace.clone());
+        user.spec.organization_id = self.org_id.clone();
+        self.users().create(&PostParams::default(), &user).await.expect("the User is created")
+    }
+
+    /// Replaces `name` with `change` applied (a PUT with its resourceVersion), as applying a new
+    /// version of the manifest would; a merge patch could not remove map keys.
+    pub async fn edit(&self, name: &str, change: impl FnOnce(&mut User)) {
+        let mut user = self.users().get(name).await.expect("the User exists");
+        change(&mut user);
+        self.users().replace(name, &PostParams::default(), &user).await.expect("the spec is updated");
+    }
+
+    /// Deletes `name` (the operator's finalizer decides when it is gone).
+    pub async fn delete(&self, name: &str) {
+        self.users().delete(name, &DeleteParams::default()).await.expect("delete accepted");
+    }
+
+    /// Waits until `name` satisfies `condition`, returning it.
+    pub async fn wait_for(&self, name: &str, what: &str, condition: impl Fn(&User) -> bool) -> User {
+        let users = self.users();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let current = users.get_opt(name).await.expect("the API answers");
+            match current {
+                Some(user) if condition(&user) => return user,
+                last => assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "timed out waiting for {name}: {what}; last seen: generation {:?}, status {:?}",
+                    last.as_ref().and_then(|u| u.metadata.generation),
+                    last.and_then(|u| u.status)
+                ),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until `name` is Ready for its current generation.
+    pub async fn wait_ready(&self, name: &str) -> User {
+        self.wait_for(name, "Ready=True", |user| ready_reason(user) == Some(("True", "Reconciled"))).await
+    }
+
+    /// Waits until `name` is not ready for `reason`.
+    pub async fn wait_reason(&self, name: &str, reason: &str) -> User {
+        self.wait_for(name, reason, |user| ready_reason(user).is_some_and(|(_, r)| r == reason)).await
+    }
+
+    /// Waits until `name` no longer exists.
+    pub async fn wait_gone(&self, name: &str) {
+        let gone = await_condition(self.users(), name, conditions::is_deleted(""));
+        tokio::time::timeout(WAIT, gone).await.expect("the User is deleted in time").expect("watch works");
+    }
+
+    /// The data of the Secret `name`, decoded as text, if it exists.
+    pub async fn secret_data(&self, name: &str) -> Option<std::collections::BTreeMap<String, String>> {
+        let secret = self.secrets().get_opt(name).await.expect("the API answers")?;
+        Some(
+            secret
+                .data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(key, value)| (key, String::from_utf8(value.0).expect("UTF-8 value")))
+                .collect(),
+        )
+    }
+
+    /// Runs `check` repeatedly until it returns `Some`, or fails after [`WAIT`].
+    pub async fn eventually<T, F, Fut>(&self, what: &str, check: F) -> T
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Option<T>>,
+    {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Some(value) = check().await {
+                return value;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn install_crd(&self) {
+        let crds: Api<CustomResourceDefinition> = Api::all(self.kube.clone());
+        let params = PatchParams::apply("zitadel-user-operator-e2e").force();
+        crds.patch(&User::crd_name(), &params, &Patch::Apply(User::crd()))
+            .await
+            .expect("the CRD is installed");
+        let established = await_condition(crds, User::crd_name(), conditions::is_crd_established());
+        tokio::time::timeout(WAIT, established).await.expect("the CRD is established").expect("watch works");
+    }
+
+    async fn create_namespace(&self) {
+        let namespaces: Api<Namespace> = Api::all(self.kube.clone());
+        let namespace = Namespace {
+            metadata: ObjectMeta { name: Some(self.namespace.clone()), ..ObjectMeta::default() },
+            ..Namespace::default()
+        };
+        match namespaces.create(&PostParams::default(), &namespace).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.code == 409 => {}
+            Err(error) => panic!("namespace {} cannot be created: {error}", self.namespace),
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some((_, task)) = self.operator.take() {
+            task.abort();
+        }
+        if self.is_real() {
+            // Best effort: the namespace's Users carry finalizers the stopped operator cannot
+            // remove, so a real run cleans up by deleting the namespace after removing them.
+            let (kube, namespace) = (self.kube.clone(), self.namespace.clone());
+            tokio::spawn(async move { cleanup_namespace(kube, namespace).await });
+        }
+    }
+}
+
+async fn cleanup_namespace(kube: kube::Client, namespace: String) {
+    let users: Api<User> = Api::namespaced(kube.clone(), &namespace);
+    for user in users.list(&Default::default()).await.map(|l| l.items).unwrap_or_default() {
+        let patch = serde_json::json!({ "metadata": { "finalizers": null } });
+        let _ = users.patch(&user.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await;
+    }
+    let namespaces: Api<Namespace> = Api::all(kube);
+    let _ = namespaces.delete(&namespace, &DeleteParams::default()).await;
+}
+
+/// `(status, reason)` of the Ready condition for the current generation.
+pub fn ready_reason(user: &User) -> Option<(&str, &str)> {
+    let status = user.status.as_ref()?;
+    if status.observed_generation != user.metadata.generation {
+        return None;
+    }
+    let ready = status.conditions.iter().find(|c| c.type_ == "Ready")?;
+    Some((ready.status.as_str(), ready.reason.as_str()))
+}
+
+/// A kube client for an emulator at `url`.
+pub fn emulator_client(url: &str) -> kube::Client {
+    let config = kube::Config::new(url.parse().expect("a valid emulator URL"));
+    kube::Client::try_from(config).expect("a kube client")
+}
+
+async fn real_client(kubeconfig: &str) -> kube::Client {
+    let kubeconfig = kube::config::Kubeconfig::read_from(kubeconfig).expect("E2E_KUBECONFIG is readable");
+    let options = kube::config::KubeConfigOptions::default();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.expect("a valid kubeconfig");
+    kube::Client::try_from(config).expect("a kube client")
+}
+
+fn random_suffix() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..6).map(|_| char::from(b'a' + rng.random_range(0..26))).collect()
+}
