@@ -1,1 +1,323 @@
-//! zitadel emulator
+//! An emulator of ZITADEL's v2 user API (REST / grpc-gateway surface) for tests, a local quickstart
+//! and benchmarks: users, metadata, codes, machine credentials, PAT and JWT-profile
+//! authentication, an eventually consistent ListUsers, fault injection and inspection helpers.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use zitadel_emulator::{EmulatorConfig, ZitadelEmulator};
+//! let emulator = ZitadelEmulator::start(EmulatorConfig::default()).await?;
+//! let org = emulator.create_organization("acme");
+//! let token = emulator.admin_pat();
+//! // POST {emulator.url()}/v2/users/new with `Authorization: Bearer {token}` …
+//! # let _ = (org, token); Ok(()) }
+//! ```
+
+mod auth;
+mod config;
+mod errors;
+mod faults;
+mod handlers;
+mod keys;
+mod protojson;
+mod random;
+mod server;
+mod state;
+mod validation;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::EmulatorConfig;
+pub use errors::GrpcCode;
+pub use faults::Fault;
+pub use protojson::enums::{AccessTokenType, Gender, UserState};
+pub use state::metadata::MetadataEntry;
+pub use state::users::{
+    Email, EmulatedUser, Human, IdpLink, Machine, PasswordInfo, Phone, Profile, UserKind,
+};
+
+use state::credentials::{KeyRecord, Scope, TokenKind, TokenRecord};
+use state::orgs::Org;
+use state::{Shared, metadata};
+
+/// A running emulator. The server runs on a tokio task; dropping the handle stops it and closes
+/// every open connection.
+pub struct ZitadelEmulator {
+    shared: Arc<Shared>,
+    url: String,
+    server: JoinHandle<()>,
+    // Dropping the sender tells every connection task to stop.
+    _shutdown: watch::Sender<()>,
+}
+
+impl ZitadelEmulator {
+    /// Binds `config.bind` and starts serving.
+    pub async fn start(config: EmulatorConfig) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(config.bind).await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let issuer = match &config.instance_domain {
+            Some(domain) => format!("https://{domain}"),
+            None => url.clone(),
+        };
+        let shared = Arc::new(Shared::new(config, issuer));
+        let (shutdown, shutdown_rx) = watch::channel(());
+        let server = tokio::spawn(server::serve(
+            listener,
+            server::router(shared.clone()),
+            shutdown_rx,
+        ));
+        Ok(Self {
+            shared,
+            url,
+            server,
+            _shutdown: shutdown,
+        })
+    }
+
+    /// Base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The issuer: what a JWT assertion's `aud` must contain (`https://<instance_domain>` when a
+    /// domain is configured, else [`Self::url`]).
+    pub fn issuer(&self) -> String {
+        self.shared.issuer.clone()
+    }
+
+    /// Creates an organization with a generated id and returns the id.
+    pub fn create_organization(&self, name: &str) -> String {
+        let id = random::numeric_id();
+        self.create_organization_with_id(&id, name);
+        id
+    }
+
+    /// Creates (or renames) an organization with a fixed id.
+    pub fn create_organization_with_id(&self, id: &str, name: &str) {
+        self.shared.lock().orgs.insert(
+            id.to_owned(),
+            Org {
+                id: id.to_owned(),
+                name: name.to_owned(),
+            },
+        );
+    }
+
+    /// Mints a new personal access token with instance-wide rights.
+    pub fn admin_pat(&self) -> String {
+        self.mint_pat(Scope::Instance)
+    }
+
+    /// Mints a new personal access token that may only act on users of `org_id`.
+    pub fn org_scoped_pat(&self, org_id: &str) -> String {
+        self.mint_pat(Scope::Organization(org_id.to_owned()))
+    }
+
+    fn mint_pat(&self, scope: Scope) -> String {
+        let principal = random::numeric_id();
+        let token = random::secret(64);
+        let mut state = self.shared.lock();
+        state
+            .credentials
+            .principals
+            .insert(principal.clone(), scope);
+        let record = TokenRecord {
+            user_id: principal,
+            kind: TokenKind::Pat {
+                expiration_date: None,
+            },
+        };
+        state.credentials.add_token(&token, record);
+        token
+    }
+
+    /// The key-file JSON (`{"type":"serviceaccount","keyId","key","expirationDate","userId"}`) of an
+    /// instance-admin service account, for the JWT-profile grant. Generated once per emulator.
+    ///
+    /// # Panics
+    /// If the operating system's random generator fails three times in a row (RSA key generation).
+    pub fn service_account_key(&self) -> String {
+        self.shared
+            .admin_key_file
+            .get_or_init(|| self.new_admin_key_file())
+            .clone()
+    }
+
+    fn new_admin_key_file(&self) -> String {
+        let generated = (0..3).find_map(|_| keys::generate().ok());
+        let Some(generated) = generated else {
+            panic!("RSA key generation failed repeatedly: the OS random generator is unavailable");
+        };
+        let principal = random::numeric_id();
+        let key_id = random::numeric_id();
+        // Far future (9999-12-30T00:00:00Z, just inside jiff's range): the key never expires.
+        let expiration = Timestamp::constant(253_402_128_000, 0);
+        let mut state = self.shared.lock();
+        state
+            .credentials
+            .principals
+            .insert(principal.clone(), Scope::Instance);
+        state.credentials.keys.insert(
+            key_id.clone(),
+            KeyRecord {
+                id: key_id.clone(),
+                user_id: principal.clone(),
+                organization_id: String::new(),
+                public_key_pem: generated.public_pem,
+                creation_date: Timestamp::now(),
+                expiration_date: expiration,
+            },
+        );
+        keys::key_file(&key_id, &generated.private_pem, expiration, &principal)
+    }
+
+    /// Stops accepting a token (PAT or access token).
+    pub fn revoke_token(&self, token: &str) {
+        self.shared.lock().credentials.revoke(token);
+    }
+
+    /// Every access token issued by the token endpoint becomes invalid (API calls get 401).
+    pub fn expire_access_tokens(&self) {
+        self.shared.lock().credentials.expire_access_tokens();
+    }
+
+    /// Queues a fault for the next calls of `rpc` (e.g. `"CreateUser"`, `"GetUserByID"`, `"Token"`).
+    pub fn inject(&self, rpc: &str, fault: Fault) {
+        self.shared.lock().faults.push(rpc, fault);
+    }
+
+    /// Forgets all queued faults.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// Requests that reached `rpc` (including failed and fault-injected ones).
+    pub fn calls(&self, rpc: &str) -> usize {
+        self.shared.lock().calls.get(rpc).copied().unwrap_or(0)
+    }
+
+    /// Requests per RPC name.
+    pub fn call_counts(&self) -> BTreeMap<String, usize> {
+        self.shared.lock().calls.clone()
+    }
+
+    /// Sets every call counter back to zero.
+    pub fn reset_call_counts(&self) {
+        self.shared.lock().calls.clear();
+    }
+
+    /// The `user` object GetUserByID would return right now.
+    pub fn user(&self, user_id: &str) -> Option<serde_json::Value> {
+        self.shared
+            .lock()
+            .users
+            .get(user_id)
+            .map(EmulatedUser::to_json)
+    }
+
+    /// Every current user, as GetUserByID's `user` objects.
+    pub fn users(&self) -> Vec<serde_json::Value> {
+        self.shared
+            .lock()
+            .users
+            .values()
+            .map(EmulatedUser::to_json)
+            .collect()
+    }
+
+    /// A user's metadata (raw values).
+    pub fn user_metadata(&self, user_id: &str) -> BTreeMap<String, Vec<u8>> {
+        self.shared
+            .lock()
+            .users
+            .get(user_id)
+            .map(|user| {
+                user.metadata
+                    .iter()
+                    .map(|(key, entry)| (key.clone(), entry.value.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Ids of a machine user's keys.
+    pub fn user_key_ids(&self, user_id: &str) -> Vec<String> {
+        let state = self.shared.lock();
+        state
+            .credentials
+            .keys
+            .values()
+            .filter(|key| key.user_id == user_id)
+            .map(|key| key.id.clone())
+            .collect()
+    }
+
+    /// Ids of a machine user's personal access tokens.
+    pub fn user_pat_ids(&self, user_id: &str) -> Vec<String> {
+        let state = self.shared.lock();
+        state
+            .credentials
+            .pats
+            .values()
+            .filter(|pat| pat.user_id == user_id)
+            .map(|pat| pat.id.clone())
+            .collect()
+    }
+
+    /// Whether `code` is the email verification code ZITADEL currently accepts for the user.
+    pub fn email_code_is_valid(&self, user_id: &str, code: &str) -> bool {
+        self.human_code(user_id, |human| human.email_code.as_ref().is_some_and(|p| p.matches(code)))
+    }
+
+    /// Whether `code` is the phone verification code ZITADEL currently accepts for the user.
+    pub fn phone_code_is_valid(&self, user_id: &str, code: &str) -> bool {
+        self.human_code(user_id, |human| human.phone_code.as_ref().is_some_and(|p| p.matches(code)))
+    }
+
+    fn human_code(&self, user_id: &str, check: impl FnOnce(&Human) -> bool) -> bool {
+        let state = self.shared.lock();
+        match state.users.get(user_id).map(|user| &user.kind) {
+            Some(UserKind::Human(human)) => check(human),
+            _ => false,
+        }
+    }
+
+    /// Deletes a user behind the operator's back; `false` if there was none.
+    pub fn delete_user(&self, user_id: &str) -> bool {
+        self.shared.lock().remove_user(user_id).is_some()
+    }
+
+    /// Changes a user behind the operator's back (no validation; the id cannot change).
+    /// Does nothing if the user does not exist.
+    pub fn update_user(&self, user_id: &str, change: impl FnOnce(&mut EmulatedUser)) {
+        let mut state = self.shared.lock();
+        let Some(mut user) = state.users.get(user_id).cloned() else {
+            return;
+        };
+        change(&mut user);
+        user.id = user_id.to_owned();
+        state.commit_user(user);
+    }
+
+    /// Sets (or, with an empty value, deletes) one metadata entry behind the operator's back.
+    pub fn set_user_metadata(&self, user_id: &str, key: &str, value: &[u8]) {
+        self.update_user(user_id, |user| {
+            metadata::merge(
+                &mut user.metadata,
+                [(key.to_owned(), value.to_vec())],
+                Timestamp::now(),
+            );
+        });
+    }
+}
+
+impl Drop for ZitadelEmulator {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}

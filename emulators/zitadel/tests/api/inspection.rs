@@ -1,0 +1,134 @@
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+use zitadel_emulator::{Fault, GrpcCode, UserState};
+
+use crate::common::{Fixture, b64, future};
+
+#[tokio::test]
+async fn calls_are_counted_per_rpc_including_failures() {
+    let fx = Fixture::start().await;
+    fx.emulator.inject(
+        "ListUsers",
+        Fault::Fail {
+            times: 1,
+            code: GrpcCode::Internal,
+        },
+    );
+    fx.list(json!({})).await;
+    fx.list(json!({})).await;
+    fx.get("/v2/users/nobody").await;
+    assert_eq!(fx.emulator.calls("ListUsers"), 2);
+    assert_eq!(fx.emulator.call_counts().get("GetUserByID"), Some(&1));
+    fx.emulator.reset_call_counts();
+    assert_eq!(fx.emulator.calls("ListUsers"), 0);
+}
+
+#[tokio::test]
+async fn held_users_are_shown_as_get_user_would_return_them() {
+    let fx = Fixture::start().await;
+    let id = fx.human("alice").await;
+    assert_eq!(fx.emulator.user(&id), Some(fx.user(&id).await));
+    assert_eq!(fx.emulator.users().len(), 1);
+}
+
+#[tokio::test]
+async fn credential_ids_are_inspectable() {
+    let fx = Fixture::start().await;
+    let id = fx.machine("bot").await;
+    let added = fx
+        .post(
+            &format!("/v2/users/{id}/pats"),
+            json!({"expirationDate": future()}),
+        )
+        .await;
+    assert_eq!(
+        fx.emulator.user_pat_ids(&id),
+        vec![added.ok()["tokenId"].as_str().unwrap().to_owned()]
+    );
+}
+
+#[tokio::test]
+async fn deleting_behind_the_operators_back_makes_the_user_not_found() {
+    let fx = Fixture::start().await;
+    let id = fx.human("alice").await;
+    assert!(fx.emulator.delete_user(&id));
+    assert!(!fx.emulator.delete_user(&id));
+    fx.get(&format!("/v2/users/{id}"))
+        .await
+        .assert_error(404, 5, "QUERY-Dfbg2");
+}
+
+#[tokio::test]
+async fn drift_made_behind_the_operators_back_is_visible_through_the_api() {
+    let fx = Fixture::start().await;
+    let id = fx.human("alice").await;
+    fx.emulator.update_user(&id, |user| {
+        user.username = "drifted".into();
+        user.state = UserState::Locked;
+        if let zitadel_emulator::UserKind::Human(human) = &mut user.kind {
+            human.profile.given_name = "Eve".into();
+        }
+    });
+    fx.emulator.set_user_metadata(&id, "k", b"v");
+    let user = fx.user(&id).await;
+    assert_eq!(
+        (user["username"].as_str(), user["state"].as_str()),
+        (Some("drifted"), Some("USER_STATE_LOCKED"))
+    );
+    assert_eq!(user["human"]["profile"]["givenName"], "Eve");
+    let listed = fx
+        .post(&format!("/v2/users/{id}/metadata/search"), json!({}))
+        .await;
+    assert_eq!(listed.ok()["metadata"][0]["value"], b64(b"v"));
+}
+
+#[test]
+fn the_binary_prints_where_it_listens_and_writes_the_pat_file_privately() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pat_file = std::env::temp_dir().join(format!("zitadel-emulator-pat-{port}"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zitadel-emulator"))
+        .args([
+            "--port",
+            &port.to_string(),
+            "--org-id",
+            "org-1",
+            "--list-delay-ms",
+            "0",
+            "--pat-file",
+        ])
+        .arg(&pat_file)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let stdout = child.stdout.take().unwrap();
+    // The line arrives once the server is up; the read is bounded by the child being killed below.
+    let reader =
+        std::thread::spawn(move || BufReader::new(stdout).read_line(&mut line).map(|_| line));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !reader.is_finished() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let line = reader.join().unwrap().unwrap();
+    let pat = std::fs::read_to_string(&pat_file).unwrap();
+    let mode = std::fs::metadata(&pat_file).unwrap().permissions().mode() & 0o777;
+    std::fs::remove_file(&pat_file).unwrap();
+    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
+    assert!(line.contains("org-1"), "{line}");
+    assert!(
+        !pat.is_empty() && !line.contains(&pat),
+        "the PAT is never printed"
+    );
+    assert_eq!(mode, 0o600);
+}
