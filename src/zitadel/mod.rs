@@ -1,1 +1,26 @@
-//! Typed client for the ZITADEL v2 user API.
+//! Typed client for the ZITADEL v2 user API (REST paths of contract §13).
+//!
+//! [`ZitadelClient`] speaks the grpc-gateway JSON surface with a PAT or JWT-profile token,
+//! a per-request deadline and no retries beyond one after a 401 (backoff belongs to the
+//! reconciler). Errors classify the contract's failure cases ([`Error::is_user_id_taken`],
+//! [`Error::is_transient`], [`Error::kind`], …).
+
+mod api;
+pub mod auth;
+mod client;
+pub mod error;
+mod error_body;
+pub mod grpc_code;
+mod retry_after;
+pub mod rpc;
+mod transport;
+pub mod types;
+
+pub use auth::{AuthError, Credentials, KeyFile};
+pub use client::{
+    ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, INSTANCE_HOST_HEADER,
+    ZitadelClient,
+};
+pub use error::{ApiError, ConfigError, DecodeFailure, Error, ErrorKind, USER_ID_TAKEN_ERROR_IDS};
+pub use grpc_code::GrpcCode;
+pub use rpc::{CallObserver, Rpc};

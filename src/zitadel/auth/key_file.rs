@@ -1,0 +1,192 @@
+//! The service-account key file and the RS256 assertion signed with it (contract §10.2).
+
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::{Deserialize, Serialize};
+
+use super::error::AuthError;
+use crate::sensitive::Sensitive;
+use crate::zitadel::error::DecodeFailure;
+
+/// Assertion lifetime: the zitadel/oidc client uses one hour, the server's maximum.
+const ASSERTION_LIFETIME_SECS: i64 = 3600;
+
+/// A ZITADEL key file (`{"type":"serviceaccount","keyId","key","userId",…}`). Application
+/// keys (`type:"application"`) carry `clientId` instead of `userId`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyFile {
+    /// `serviceaccount` or `application`.
+    #[serde(rename = "type", default)]
+    pub key_type: String,
+    /// The key id (the JWT `kid`).
+    pub key_id: String,
+    /// PEM-encoded RSA private key.
+    pub key: Sensitive<String>,
+    /// The service account's user id (`iss` and `sub`).
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// The application's client id, for application keys.
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
+
+#[derive(Serialize)]
+struct AssertionClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    iat: i64,
+    exp: i64,
+}
+
+impl KeyFile {
+    /// Parses key file JSON; the error names the path and position, never the content.
+    pub fn parse(path: &Path, json: &[u8]) -> Result<Self, AuthError> {
+        let invalid = |failure| AuthError::KeyFileInvalid {
+            path: path.to_owned(),
+            failure,
+        };
+        let key_file: Self =
+            serde_json::from_slice(json).map_err(|e| invalid(DecodeFailure::from_json(&e)))?;
+        if key_file.subject().is_none() {
+            return Err(invalid(DecodeFailure::MissingField("userId")));
+        }
+        Ok(key_file)
+    }
+
+    /// Reads and parses the key file at `path`.
+    pub(crate) async fn read(path: &Path) -> Result<Self, AuthError> {
+        let json = tokio::fs::read(path)
+            .await
+            .map_err(|source| AuthError::KeyFileUnreadable {
+                path: path.to_owned(),
+                source,
+            })?;
+        Self::parse(path, &json)
+    }
+
+    /// The JWT `iss`/`sub`: the user id, or the client id of an application key.
+    pub fn subject(&self) -> Option<&str> {
+        self.user_id
+            .as_deref()
+            .or(self.client_id.as_deref())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Signs the jwt-bearer assertion: RS256, `kid`, `iss = sub = subject`, `aud = issuer`,
+    /// `iat = now`, `exp = now + 1h`.
+    pub fn sign_assertion(
+        &self,
+        path: &Path,
+        audience: &str,
+        now: Timestamp,
+    ) -> Result<Sensitive<String>, AuthError> {
+        let signing = |source| AuthError::Signing {
+            path: PathBuf::from(path),
+            source,
+        };
+        let subject = self.subject().unwrap_or_default();
+        let key = EncodingKey::from_rsa_pem(self.key.expose().as_bytes()).map_err(signing)?;
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(self.key_id.clone());
+        let iat = now.as_second();
+        let claims = AssertionClaims {
+            iss: subject,
+            sub: subject,
+            aud: audience,
+            iat,
+            exp: iat + ASSERTION_LIFETIME_SECS,
+        };
+        jsonwebtoken::encode(&header, &claims, &key)
+            .map(Sensitive::new)
+            .map_err(signing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jsonwebtoken::{DecodingKey, Validation};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const PRIVATE_KEY: &str = include_str!("testdata/test_key.pem");
+    const PUBLIC_KEY: &str = include_str!("testdata/test_key.pub.pem");
+
+    fn key_file_json(key: &str) -> Vec<u8> {
+        json!({"type": "serviceaccount", "keyId": "kid-1", "key": key,
+               "expirationDate": "2030-01-01T00:00:00Z", "userId": "sa-1"})
+        .to_string()
+        .into_bytes()
+    }
+
+    fn path() -> &'static Path {
+        Path::new("/etc/zitadel/key.json")
+    }
+
+    #[test]
+    fn the_assertion_is_rs256_with_kid_and_the_contract_claims() {
+        let key_file = KeyFile::parse(path(), &key_file_json(PRIVATE_KEY)).unwrap();
+        let now: Timestamp = "2026-01-02T03:04:05Z".parse().unwrap();
+        let jwt = key_file
+            .sign_assertion(path(), "https://auth.example.com", now)
+            .unwrap();
+
+        let header = jsonwebtoken::decode_header(jwt.expose()).unwrap();
+        assert_eq!(header.alg, Algorithm::RS256);
+        assert_eq!(header.kid.as_deref(), Some("kid-1"));
+
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&["https://auth.example.com"]);
+        validation.validate_exp = false;
+        let decoding = DecodingKey::from_rsa_pem(PUBLIC_KEY.as_bytes()).unwrap();
+        let claims = jsonwebtoken::decode::<Value>(jwt.expose(), &decoding, &validation)
+            .unwrap()
+            .claims;
+        assert_eq!(
+            claims,
+            json!({"iss": "sa-1", "sub": "sa-1", "aud": "https://auth.example.com",
+                   "iat": now.as_second(), "exp": now.as_second() + 3600})
+        );
+    }
+
+    #[test]
+    fn an_application_key_uses_its_client_id_as_subject() {
+        let json =
+            json!({"type": "application", "keyId": "k", "key": PRIVATE_KEY, "clientId": "app@p"});
+        let key_file = KeyFile::parse(path(), json.to_string().as_bytes()).unwrap();
+        assert_eq!(key_file.subject(), Some("app@p"));
+    }
+
+    #[test]
+    fn a_malformed_key_file_error_shows_neither_content_nor_key() {
+        let broken =
+            br#"{"keyId": "k", "key": "-----BEGIN RSA PRIVATE KEY-----SECRETBITS", "userId": 7}"#;
+        let err = KeyFile::parse(path(), broken).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(matches!(err, AuthError::KeyFileInvalid { .. }));
+        assert!(shown.contains("/etc/zitadel/key.json"));
+        assert!(!shown.contains("SECRETBITS"), "{shown}");
+    }
+
+    #[test]
+    fn a_key_file_without_subject_is_invalid() {
+        let json = json!({"type": "serviceaccount", "keyId": "k", "key": PRIVATE_KEY});
+        let err = KeyFile::parse(path(), json.to_string().as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("missing field `userId`"), "{err}");
+    }
+
+    #[test]
+    fn a_key_that_is_not_rsa_pem_fails_to_sign_without_leaking_it() {
+        let key_file = KeyFile::parse(path(), &key_file_json("not-a-pem-SECRETBITS")).unwrap();
+        let err = key_file
+            .sign_assertion(path(), "https://a", Timestamp::now())
+            .unwrap_err();
+        let shown = format!("{err} {err:?} {key_file:?}");
+        assert!(matches!(err, AuthError::Signing { .. }));
+        assert!(!shown.contains("SECRETBITS"), "{shown}");
+    }
+}

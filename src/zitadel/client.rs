@@ -1,0 +1,223 @@
+//! The client handle and its configuration. The calls live in `api/`, the HTTP exchange in
+//! `transport.rs`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::header::HeaderValue;
+
+use super::auth::{Credentials, JwtProfileConfig, JwtProfileSource, PatSource, TokenSource};
+use super::error::{ConfigError, Error};
+use super::rpc::{CallObserver, NoObserver};
+
+/// Header that selects the ZITADEL instance when the URL host is not the instance's public
+/// domain, e.g. an in-cluster Service address (contract §10.3).
+pub const INSTANCE_HOST_HEADER: &str = "x-zitadel-instance-host";
+
+/// Default deadline of one HTTP exchange.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default TCP/TLS connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How to reach and authenticate to ZITADEL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// Where requests go, e.g. `http://zitadel.zitadel.svc:8080` (a path prefix is kept).
+    pub base_url: String,
+    /// The instance's public domain (`auth.example.com`), sent as `x-zitadel-instance-host`.
+    pub instance_host: Option<String>,
+    /// The JWT audience override; default `https://<instance_host>`, else `base_url`.
+    pub issuer: Option<String>,
+    /// PAT file or key file.
+    pub credentials: Credentials,
+    /// Deadline of each HTTP exchange (token requests included).
+    pub request_timeout: Duration,
+    /// TCP/TLS connect timeout.
+    pub connect_timeout: Duration,
+}
+
+impl ClientConfig {
+    /// A config with default timeouts, no instance host and no issuer override.
+    pub fn new(base_url: impl Into<String>, credentials: Credentials) -> Self {
+        Self {
+            base_url: base_url.into(),
+            instance_host: None,
+            issuer: None,
+            credentials,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        }
+    }
+
+    /// The JWT audience (contract §10.3): the override, else `https://<instance_host>`, else
+    /// the base URL without trailing slash.
+    pub fn effective_issuer(&self) -> String {
+        match (&self.issuer, &self.instance_host) {
+            (Some(issuer), _) => issuer.clone(),
+            (None, Some(host)) => format!("https://{host}"),
+            (None, None) => self.base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+}
+
+/// A typed client for the ZITADEL v2 user API. Cheap to clone; clones share the connection
+/// pool and the token cache.
+#[derive(Clone)]
+pub struct ZitadelClient {
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) observer: Arc<dyn CallObserver>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: Url,
+    pub(crate) instance_host: Option<HeaderValue>,
+    pub(crate) request_timeout: Duration,
+    pub(crate) auth: TokenSource,
+}
+
+impl fmt::Debug for ZitadelClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ZitadelClient")
+            .field("base_url", &self.inner.base_url.as_str())
+            .field("instance_host", &self.inner.instance_host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ZitadelClient {
+    /// Validates the config and builds the client. Credential files are read on first use.
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        let base_url = parse_base_url(&config.base_url)?;
+        let instance_host = config
+            .instance_host
+            .as_deref()
+            .map(|host| {
+                HeaderValue::from_str(host).map_err(|_| ConfigError::InstanceHost {
+                    host: host.to_owned(),
+                })
+            })
+            .transpose()?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .user_agent(concat!("zitadel-user-operator/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(ConfigError::HttpClient)?;
+        let auth = match &config.credentials {
+            Credentials::PatFile(path) => TokenSource::Pat(PatSource::new(path.clone())),
+            Credentials::KeyFile(path) => {
+                let jwt = JwtProfileConfig {
+                    key_file: path.clone(),
+                    issuer: config.effective_issuer(),
+                    token_url: join_path(&base_url, &["oauth", "v2", "token"])?,
+                    instance_host: instance_host.clone(),
+                    timeout: config.request_timeout,
+                };
+                TokenSource::JwtProfile(JwtProfileSource::new(jwt, http.clone()))
+            }
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                instance_host,
+                request_timeout: config.request_timeout,
+                auth,
+            }),
+            observer: Arc::new(NoObserver),
+        })
+    }
+
+    /// Reports every call (and token request) to `observer`, e.g. for metrics.
+    pub fn with_observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
+        self.observer = observer;
+        self
+    }
+}
+
+fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
+    let invalid = || ConfigError::BaseUrl {
+        url: raw.to_owned(),
+    };
+    let url = Url::parse(raw).map_err(|_| invalid())?;
+    let usable = matches!(url.scheme(), "http" | "https")
+        && !url.cannot_be_a_base()
+        && url.query().is_none()
+        && url.fragment().is_none();
+    if usable { Ok(url) } else { Err(invalid()) }
+}
+
+/// `base` with `segments` appended, each percent-encoded (a `/` in an id stays inside its
+/// segment).
+pub(crate) fn join_path(base: &Url, segments: &[&str]) -> Result<Url, ConfigError> {
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .map_err(|()| ConfigError::BaseUrl {
+            url: base.to_string(),
+        })?
+        .pop_if_empty()
+        .extend(segments);
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn config() -> ClientConfig {
+        ClientConfig::new(
+            "http://zitadel.zitadel.svc:8080/",
+            Credentials::PatFile(PathBuf::from("/pat")),
+        )
+    }
+
+    #[test]
+    fn the_issuer_prefers_the_override_then_the_instance_host_then_the_base_url() {
+        let mut config = config();
+        assert_eq!(config.effective_issuer(), "http://zitadel.zitadel.svc:8080");
+        config.instance_host = Some("auth.example.com".into());
+        assert_eq!(config.effective_issuer(), "https://auth.example.com");
+        config.issuer = Some("https://auth.example.com:8443".into());
+        assert_eq!(config.effective_issuer(), "https://auth.example.com:8443");
+    }
+
+    #[test]
+    fn a_base_url_that_is_not_http_is_a_config_error() {
+        for bad in ["not a url", "mailto:a@b", "http://h/?x=1"] {
+            let mut config = config();
+            config.base_url = bad.into();
+            let err = ZitadelClient::new(config).unwrap_err();
+            assert!(
+                matches!(err, Error::Config(ConfigError::BaseUrl { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_instance_host_with_a_newline_is_a_config_error() {
+        let mut config = config();
+        config.instance_host = Some("a\nb".into());
+        assert!(matches!(
+            ZitadelClient::new(config),
+            Err(Error::Config(ConfigError::InstanceHost { .. }))
+        ));
+    }
+
+    #[test]
+    fn path_segments_are_percent_encoded_and_a_prefix_is_kept() {
+        let base = Url::parse("http://h:8080/zitadel/").unwrap();
+        let url = join_path(&base, &["v2", "users", "a/b c?"]).unwrap();
+        assert_eq!(url.as_str(), "http://h:8080/zitadel/v2/users/a%2Fb%20c%3F");
+    }
+
+    #[test]
+    fn debug_of_the_client_shows_the_url_only() {
+        let client = ZitadelClient::new(config()).unwrap();
+        assert!(format!("{client:?}").contains("zitadel.zitadel.svc"));
+    }
+}
