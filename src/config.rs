@@ -1,0 +1,331 @@
+//! Command-line flags and environment variables, and their conversion into [`OperatorConfig`].
+//!
+//! Every option is both a flag and an environment variable so the same binary runs from a shell
+//! and from a Helm-rendered Deployment. [`Args`] is the raw input; [`OperatorConfig`] is the
+//! validated form the library works with.
+
+mod duration;
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use clap::{ArgAction, ArgGroup, Parser};
+use reqwest::Url;
+
+pub use duration::{DurationError, parse_duration};
+
+use crate::{leader::LeaseTiming, telemetry::LogFormat};
+
+/// Lease holder identity length when neither `--pod-name` nor a hostname is available.
+const RANDOM_IDENTITY_LEN: usize = 16;
+
+/// Command-line flags; each also reads the environment variable named in its help.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "zitadel-user-operator", version, about)]
+#[command(group(
+    ArgGroup::new("credentials")
+        .required(true)
+        .args(["zitadel_pat_file", "zitadel_key_file"])
+))]
+pub struct Args {
+    /// Base URL of the ZITADEL API, e.g. `https://zitadel.example.com`.
+    #[arg(long, env = "ZITADEL_URL", value_name = "URL")]
+    pub zitadel_url: String,
+
+    /// File holding a personal access token (re-read when it changes).
+    #[arg(long, env = "ZITADEL_PAT_FILE", value_name = "PATH")]
+    pub zitadel_pat_file: Option<PathBuf>,
+
+    /// File holding a service account key (JSON) for the JWT profile grant.
+    #[arg(long, env = "ZITADEL_KEY_FILE", value_name = "PATH")]
+    pub zitadel_key_file: Option<PathBuf>,
+
+    /// Instance host sent as `x-zitadel-instance-host` when the URL does not name the instance.
+    #[arg(long, env = "ZITADEL_INSTANCE_HOST", value_name = "HOST")]
+    pub zitadel_instance_host: Option<String>,
+
+    /// Override of the JWT audience (the ZITADEL issuer URL).
+    #[arg(long, env = "ZITADEL_ISSUER", value_name = "URL")]
+    pub zitadel_issuer: Option<String>,
+
+    /// Deadline of each ZITADEL request (`<n>ms|s|m|h`).
+    #[arg(long, env = "ZITADEL_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub zitadel_timeout: Duration,
+
+    /// Comma-separated namespaces to watch; empty watches all namespaces.
+    #[arg(
+        long,
+        env = "WATCH_NAMESPACES",
+        default_value = "",
+        value_name = "NS[,NS...]"
+    )]
+    pub watch_namespaces: String,
+
+    /// How many `User` objects are reconciled at the same time.
+    #[arg(
+        long = "concurrency",
+        env = "RECONCILE_CONCURRENCY",
+        default_value_t = 4,
+        value_parser = clap::value_parser!(u16).range(1..)
+    )]
+    pub concurrency: u16,
+
+    /// How often every `User` is reconciled even without a change (`<n>ms|s|m|h`).
+    #[arg(long, env = "RESYNC_INTERVAL", default_value = "10m", value_parser = parse_duration)]
+    pub resync_interval: Duration,
+
+    /// Address of the `/metrics`, `/healthz` and `/readyz` HTTP server.
+    #[arg(long, env = "METRICS_ADDR", default_value = "0.0.0.0:8080")]
+    pub metrics_addr: SocketAddr,
+
+    /// Log line format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Log filter in `tracing` EnvFilter syntax, e.g. `info,zitadel_user_operator=debug`.
+    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+
+    /// Run only while holding a Lease, so several replicas can run for availability.
+    // `Set` with an optional value accepts `--leader-election`, `--leader-election=false` and
+    // `LEADER_ELECTION=true|false`; a plain `SetTrue` flag could not be switched off explicitly.
+    #[arg(
+        long,
+        env = "LEADER_ELECTION",
+        action = ArgAction::Set,
+        num_args = 0..=1,
+        default_value_t = false,
+        default_missing_value = "true"
+    )]
+    pub leader_election: bool,
+
+    /// Name of the Lease used for leader election.
+    #[arg(long, env = "LEASE_NAME", default_value = "zitadel-user-operator")]
+    pub lease_name: String,
+
+    /// Namespace of the Lease (required with leader election; the Pod's own namespace).
+    #[arg(long, env = "POD_NAMESPACE")]
+    pub lease_namespace: Option<String>,
+
+    /// Lease holder identity; defaults to the hostname (the Pod name) or a random id.
+    #[arg(long, env = "POD_NAME")]
+    pub pod_name: Option<String>,
+}
+
+/// Validated operator configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorConfig {
+    /// How to reach and authenticate to ZITADEL.
+    pub zitadel: ZitadelSettings,
+    /// Namespaces to watch; empty means all namespaces.
+    pub watch_namespaces: Vec<String>,
+    /// Maximum number of concurrent reconciles (at least 1).
+    pub concurrency: u16,
+    /// Interval after which a healthy `User` is reconciled again.
+    pub resync_interval: Duration,
+    /// Listen address of the metrics and health server.
+    pub metrics_addr: SocketAddr,
+    /// Leader election, when enabled.
+    pub leader_election: Option<LeaderElectionSettings>,
+}
+
+/// Connection settings for the ZITADEL API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZitadelSettings {
+    /// Base URL (scheme `http` or `https`), without a trailing slash.
+    pub url: String,
+    /// Value of the `x-zitadel-instance-host` header, if any.
+    pub instance_host: Option<String>,
+    /// Explicit JWT audience, if the default derived from the URL or instance host is wrong.
+    pub issuer: Option<String>,
+    /// Where the credential lives (never the credential itself).
+    pub credentials: CredentialsFile,
+    /// Deadline of each request.
+    pub timeout: Duration,
+}
+
+/// The file that holds the ZITADEL credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialsFile {
+    /// A personal access token.
+    PatFile(PathBuf),
+    /// A service account key (JSON) for the JWT profile grant.
+    KeyFile(PathBuf),
+}
+
+/// Settings of the Lease-based leader election.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaderElectionSettings {
+    /// Name of the Lease object.
+    pub lease_name: String,
+    /// Namespace of the Lease object.
+    pub lease_namespace: String,
+    /// This replica's identity as the Lease holder; unique per replica.
+    pub identity: String,
+    /// Lease duration and renewal period.
+    pub timing: LeaseTiming,
+}
+
+/// Why the flags and environment do not form a valid configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// `--zitadel-url` is not an absolute http(s) URL. The value is not repeated: it could
+    /// carry a password.
+    #[error("--zitadel-url is not an absolute http(s) URL")]
+    InvalidZitadelUrl(#[source] Option<UrlParseError>),
+    /// `--zitadel-url` carries a user name or password, which would end up in logs.
+    #[error(
+        "--zitadel-url must not contain a user name or password; use --zitadel-pat-file or --zitadel-key-file"
+    )]
+    CredentialsInUrl,
+    /// Both or neither credential files were given (clap normally catches this first).
+    #[error("exactly one of --zitadel-pat-file and --zitadel-key-file is required")]
+    CredentialsAmbiguous,
+    /// A watched namespace is not a valid namespace name.
+    #[error(
+        "--watch-namespaces entry `{0}` is not a valid namespace name (lowercase letters, digits and `-`, at most 63 characters)"
+    )]
+    InvalidNamespace(String),
+    /// A zero resync interval would reconcile in a hot loop.
+    #[error("--resync-interval must be greater than zero")]
+    ZeroResyncInterval,
+    /// A zero timeout would fail every ZITADEL request.
+    #[error("--zitadel-timeout must be greater than zero")]
+    ZeroTimeout,
+    /// Leader election needs to know where its Lease lives.
+    #[error("--lease-namespace (POD_NAMESPACE) is required when leader election is enabled")]
+    MissingLeaseNamespace,
+    /// The Lease name is empty.
+    #[error("--lease-name must not be empty when leader election is enabled")]
+    EmptyLeaseName,
+}
+
+/// `url::ParseError`, named through reqwest, which re-exports `Url` but not its error type.
+pub type UrlParseError = <Url as std::str::FromStr>::Err;
+
+impl Args {
+    /// Validates the flags and converts them into the library's configuration.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the offending flag.
+    pub fn into_config(self) -> Result<OperatorConfig, ConfigError> {
+        let zitadel = ZitadelSettings {
+            url: validate_url(&self.zitadel_url)?,
+            instance_host: non_empty(self.zitadel_instance_host),
+            issuer: non_empty(self.zitadel_issuer),
+            credentials: match (self.zitadel_pat_file, self.zitadel_key_file) {
+                (Some(pat), None) => CredentialsFile::PatFile(pat),
+                (None, Some(key)) => CredentialsFile::KeyFile(key),
+                _ => return Err(ConfigError::CredentialsAmbiguous),
+            },
+            timeout: nonzero(self.zitadel_timeout, ConfigError::ZeroTimeout)?,
+        };
+        let leader_election = if self.leader_election {
+            Some(leader_election_settings(
+                self.lease_name,
+                self.lease_namespace,
+                self.pod_name,
+            )?)
+        } else {
+            None
+        };
+        Ok(OperatorConfig {
+            zitadel,
+            watch_namespaces: parse_namespaces(&self.watch_namespaces)?,
+            concurrency: self.concurrency,
+            resync_interval: nonzero(self.resync_interval, ConfigError::ZeroResyncInterval)?,
+            metrics_addr: self.metrics_addr,
+            leader_election,
+        })
+    }
+}
+
+fn validate_url(raw: &str) -> Result<String, ConfigError> {
+    let parsed = Url::parse(raw.trim()).map_err(|e| ConfigError::InvalidZitadelUrl(Some(e)))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(ConfigError::InvalidZitadelUrl(None));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(ConfigError::CredentialsInUrl);
+    }
+    // The client appends API paths itself; a trailing slash would double it.
+    Ok(raw.trim().trim_end_matches('/').to_owned())
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn nonzero(value: Duration, error: ConfigError) -> Result<Duration, ConfigError> {
+    if value.is_zero() {
+        Err(error)
+    } else {
+        Ok(value)
+    }
+}
+
+fn parse_namespaces(raw: &str) -> Result<Vec<String>, ConfigError> {
+    let mut namespaces = Vec::new();
+    for name in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        if !is_dns1123_label(name) {
+            return Err(ConfigError::InvalidNamespace(name.to_owned()));
+        }
+        if !namespaces.iter().any(|n| n == name) {
+            namespaces.push(name.to_owned());
+        }
+    }
+    Ok(namespaces)
+}
+
+/// Namespace names are RFC 1123 labels.
+fn is_dns1123_label(name: &str) -> bool {
+    name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+fn leader_election_settings(
+    lease_name: String,
+    lease_namespace: Option<String>,
+    pod_name: Option<String>,
+) -> Result<LeaderElectionSettings, ConfigError> {
+    let lease_namespace = non_empty(lease_namespace).ok_or(ConfigError::MissingLeaseNamespace)?;
+    let lease_name = lease_name.trim().to_owned();
+    if lease_name.is_empty() {
+        return Err(ConfigError::EmptyLeaseName);
+    }
+    let identity = non_empty(pod_name)
+        .or_else(hostname)
+        .unwrap_or_else(random_identity);
+    Ok(LeaderElectionSettings {
+        lease_name,
+        lease_namespace,
+        identity,
+        timing: LeaseTiming::default(),
+    })
+}
+
+/// The hostname, which Kubernetes sets to the Pod name.
+fn hostname() -> Option<String> {
+    non_empty(std::env::var("HOSTNAME").ok())
+        .or_else(|| non_empty(std::fs::read_to_string(Path::new("/etc/hostname")).ok()))
+}
+
+fn random_identity() -> String {
+    use rand::{Rng, distr::Alphanumeric};
+    let suffix: String = rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(RANDOM_IDENTITY_LEN)
+        .map(char::from)
+        .collect();
+    format!("zitadel-user-operator-{}", suffix.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests;
