@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use ::http::header as http_header;
 use futures::FutureExt;
 use kube::runtime::events::{Recorder, Reporter};
 use thiserror::Error;
@@ -25,6 +26,17 @@ pub enum Error {
     /// The metrics and health endpoint failed.
     #[error(transparent)]
     Http(#[from] HttpError),
+}
+
+/// The `User-Agent` the operator sends to the Kubernetes API, so audit logs (and the RBAC test)
+/// can tell its requests apart.
+pub const USER_AGENT: &str = concat!("zitadel-user-operator/", env!("CARGO_PKG_VERSION"));
+
+/// A Kubernetes client for the operator from `config` (in-cluster, `KUBECONFIG`, or a test
+/// server), identifying itself with [`USER_AGENT`].
+pub fn kube_client(mut config: kube::Config) -> Result<kube::Client, kube::Error> {
+    config.headers.push((http_header::USER_AGENT, http_header::HeaderValue::from_static(USER_AGENT)));
+    kube::Client::try_from(config)
 }
 
 /// Runs the operator until `shutdown` completes.

@@ -14,7 +14,8 @@ use kube::ResourceExt;
 
 use super::observe::fetch_user;
 use super::observed::FoundUser;
-use super::outcome::{Note, Outcome};
+use super::error::Error;
+use super::outcome::Outcome;
 use super::plan::{CreatePlan, PasswordSource, adoptable};
 use super::sync::store_codes;
 use crate::conditions::{Reason, Verdict};
@@ -180,9 +181,7 @@ async fn resolve_taken_username(zitadel: &ZitadelClient, user: &User) -> Result<
             Reason::Creating,
             format!("username {username} is taken but its user is not searchable yet; retrying"),
         );
-        let mut outcome = Outcome::new(verdict, super::outcome::Next::ConflictRetry);
-        outcome.notes.push(Note::normal("WaitingForSearchIndex", format!("looking up the holder of username {username}")));
-        return Err(outcome);
+        return Err(Outcome::retry(verdict, Error::NotYetSearchable(username)));
     };
     match fetch_user(zitadel, &candidate.user_id).await {
         Ok(Some(found)) => adopt(user, found),

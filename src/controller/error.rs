@@ -22,6 +22,10 @@ pub enum Error {
     /// Adding or removing the finalizer failed.
     #[error("finalizer: {0}")]
     Finalizer(#[source] Box<finalizer::Error<Error>>),
+    /// ZITADEL reports a username as taken but its search index does not show the holder yet
+    /// (ListUsers lags behind writes, contract §14.4).
+    #[error("the holder of username {0} is not searchable yet")]
+    NotYetSearchable(String),
     /// The object lacks a namespace; `User` is namespaced, so only a broken object gets here.
     #[error("User has no namespace")]
     NotNamespaced,
@@ -35,6 +39,7 @@ impl Error {
             Error::Secret(_) => "secret",
             Error::Kube(_) => "kube",
             Error::Finalizer(_) => "finalizer",
+            Error::NotYetSearchable(_) => "not_yet_searchable",
             Error::NotNamespaced => "not_namespaced",
         }
     }

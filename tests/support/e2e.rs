@@ -63,8 +63,10 @@ impl Default for Options {
 pub struct Harness {
     /// `Some` in emulated mode.
     pub emulators: Option<Emulators>,
-    /// Client of the Kubernetes API the operator talks to.
+    /// Client of the Kubernetes API the operator talks to (the test's own identity).
     pub kube: kube::Client,
+    /// The operator's client of the same API (its own `User-Agent`).
+    operator_kube: kube::Client,
     /// Namespace the test's objects live in.
     pub namespace: String,
     /// The ZITADEL organization users are created in.
@@ -99,13 +101,13 @@ impl Harness {
         let dir = TempDir::new().expect("a temp dir");
         let pat_file = dir.path().join("zitadel.pat");
         let real = std::env::var("E2E_KUBECONFIG").ok();
-        let (emulators, kube, zitadel_url, org_id, namespace) = match real {
+        let (emulators, kube_config, zitadel_url, org_id, namespace) = match real {
             Some(kubeconfig) => {
                 let env = |name: &str| {
                     std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set with E2E_KUBECONFIG"))
                 };
                 std::fs::write(&pat_file, env("E2E_ZITADEL_PAT")).expect("PAT file written");
-                let kube = real_client(&kubeconfig).await;
+                let kube = real_config(&kubeconfig).await;
                 let namespace = format!("zuo-e2e-{}", random_suffix());
                 (None, kube, env("E2E_ZITADEL_URL"), env("E2E_ZITADEL_ORG_ID"), namespace)
             }
@@ -117,15 +119,19 @@ impl Harness {
                 let zitadel = ZitadelEmulator::start(config).await.expect("the ZITADEL emulator starts");
                 zitadel.create_organization_with_id(ORG_ID, "acme");
                 std::fs::write(&pat_file, zitadel.admin_pat()).expect("PAT file written");
-                let kube = emulator_client(&kube_emulator.url());
+                let kube = kube::Config::new(kube_emulator.url().parse().expect("a valid emulator URL"));
                 let url = zitadel.url();
                 let emulators = Emulators { kube: kube_emulator, zitadel };
                 (Some(emulators), kube, url, ORG_ID.to_owned(), "e2e".to_owned())
             }
         };
+        let operator_kube =
+            zitadel_user_operator::operator::kube_client(kube_config.clone()).expect("the operator's client");
+        let kube = kube::Client::try_from(kube_config).expect("a kube client");
         let harness = Self {
             emulators,
             kube,
+            operator_kube,
             namespace,
             org_id,
             zitadel_url,
@@ -167,7 +173,7 @@ impl Harness {
             leader_election: None,
         };
         let (stop, stopped) = oneshot::channel::<()>();
-        let kube = self.kube.clone();
+        let kube = self.operator_kube.clone();
         let task = tokio::spawn(async move {
             let shutdown = async move {
                 let _ = stopped.await;
@@ -262,8 +268,11 @@ impl Harness {
 
     /// Waits until `name` no longer exists.
     pub async fn wait_gone(&self, name: &str) {
-        let gone = await_condition(self.users(), name, conditions::is_deleted(""));
-        tokio::time::timeout(WAIT, gone).await.expect("the User is deleted in time").expect("watch works");
+        let users = self.users();
+        self.eventually(&format!("{name} to be deleted"), || async {
+            users.get_opt(name).await.expect("the API answers").is_none().then_some(())
+        })
+        .await;
     }
 
     /// The data of the Secret `name`, decoded as text, if it exists.
@@ -353,17 +362,27 @@ pub fn ready_reason(user: &User) -> Option<(&str, &str)> {
     Some((ready.status.as_str(), ready.reason.as_str()))
 }
 
-/// A kube client for an emulator at `url`.
-pub fn emulator_client(url: &str) -> kube::Client {
-    let config = kube::Config::new(url.parse().expect("a valid emulator URL"));
-    kube::Client::try_from(config).expect("a kube client")
-}
-
-async fn real_client(kubeconfig: &str) -> kube::Client {
+async fn real_config(kubeconfig: &str) -> kube::Config {
     let kubeconfig = kube::config::Kubeconfig::read_from(kubeconfig).expect("E2E_KUBECONFIG is readable");
     let options = kube::config::KubeConfigOptions::default();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.expect("a valid kubeconfig");
-    kube::Client::try_from(config).expect("a kube client")
+    kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.expect("a valid kubeconfig")
+}
+
+/// Requests the operator made to the Kubernetes emulator, as `(verb, group, resource[/sub])`.
+pub fn operator_requests(emulators: &Emulators) -> Vec<(String, String, String)> {
+    emulators
+        .kube
+        .requests()
+        .into_iter()
+        .filter(|r| r.user_agent == zitadel_user_operator::operator::USER_AGENT)
+        .map(|r| {
+            let resource = match &r.subresource {
+                Some(sub) => format!("{}/{sub}", r.resource),
+                None => r.resource.clone(),
+            };
+            (r.verb, r.group, resource)
+        })
+        .collect()
 }
 
 fn random_suffix() -> String {
