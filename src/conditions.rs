@@ -111,7 +111,11 @@ impl Verdict {
 
     /// Not ready, for `reason`.
     pub fn not_ready(reason: Reason, message: impl Into<String>) -> Self {
-        Self { ready: false, reason, message: message.into() }
+        Self {
+            ready: false,
+            reason,
+            message: message.into(),
+        }
     }
 }
 
@@ -142,7 +146,11 @@ pub fn conditions_for(
     };
     let mut conditions = vec![make(READY, verdict.ready)];
     if !verdict.ready {
-        let kind = if verdict.reason.is_progressing() { RECONCILING } else { STALLED };
+        let kind = if verdict.reason.is_progressing() {
+            RECONCILING
+        } else {
+            STALLED
+        };
         conditions.push(make(kind, true));
     }
     conditions

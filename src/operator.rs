@@ -35,7 +35,10 @@ pub const USER_AGENT: &str = concat!("zitadel-user-operator/", env!("CARGO_PKG_V
 /// A Kubernetes client for the operator from `config` (in-cluster, `KUBECONFIG`, or a test
 /// server), identifying itself with [`USER_AGENT`].
 pub fn kube_client(mut config: kube::Config) -> Result<kube::Client, kube::Error> {
-    config.headers.push((http_header::USER_AGENT, http_header::HeaderValue::from_static(USER_AGENT)));
+    config.headers.push((
+        http_header::USER_AGENT,
+        http_header::HeaderValue::from_static(USER_AGENT),
+    ));
     kube::Client::try_from(config)
 }
 
@@ -49,18 +52,28 @@ pub async fn run(
     let zitadel = ZitadelClient::new(client_config(&config.zitadel))?
         .with_observer(metrics.zitadel_observer());
     let health = Health::new();
-    let (address, server) = http::bind(config.metrics_addr, metrics.clone(), health.clone()).await?;
+    let (address, server) =
+        http::bind(config.metrics_addr, metrics.clone(), health.clone()).await?;
     tracing::info!(%address, "serving /metrics, /healthz and /readyz");
 
-    let identity = config.leader_election.as_ref().map(|election| election.identity.clone());
-    let reporter = Reporter { controller: CONTROLLER_NAME.to_owned(), instance: identity };
+    let identity = config
+        .leader_election
+        .as_ref()
+        .map(|election| election.identity.clone());
+    let reporter = Reporter {
+        controller: CONTROLLER_NAME.to_owned(),
+        instance: identity,
+    };
     let ctx = Arc::new(Context {
         kube: kube.clone(),
         zitadel,
         recorder: Recorder::new(kube.clone(), reporter),
         backoff: Backoff::default(),
         metrics: metrics.clone(),
-        settings: Settings { resync_interval: config.resync_interval, ..Settings::default() },
+        settings: Settings {
+            resync_interval: config.resync_interval,
+            ..Settings::default()
+        },
     });
     let shutdown = shutdown.boxed().shared();
     let http_task = tokio::spawn(server.serve(shutdown.clone()));
@@ -72,10 +85,16 @@ pub async fn run(
         let health = health.clone();
         move || {
             let health = health.clone();
-            controller::run(ctx.clone(), namespaces.clone(), concurrency, shutdown.clone(), move || {
-                tracing::info!("watch caches synced; ready");
-                health.set_ready(true);
-            })
+            controller::run(
+                ctx.clone(),
+                namespaces.clone(),
+                concurrency,
+                shutdown.clone(),
+                move || {
+                    tracing::info!("watch caches synced; ready");
+                    health.set_ready(true);
+                },
+            )
         }
     };
     match &config.leader_election {

@@ -43,7 +43,10 @@ mod tests {
             let value = password.expose();
             assert_eq!(value.len(), LENGTH);
             for class in [LOWER, UPPER, DIGITS, SYMBOLS] {
-                assert!(value.bytes().any(|b| class.contains(&b)), "{class:?} missing");
+                assert!(
+                    value.bytes().any(|b| class.contains(&b)),
+                    "{class:?} missing"
+                );
             }
         }
     }

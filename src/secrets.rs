@@ -134,26 +134,42 @@ pub struct Secrets {
 impl Secrets {
     /// Secrets of `namespace`.
     pub fn new(client: kube::Client, namespace: &str) -> Self {
-        Self { api: Api::namespaced(client, namespace) }
+        Self {
+            api: Api::namespaced(client, namespace),
+        }
     }
 
     /// The state of the Secret `user` writes to: one GET.
     pub async fn observe(&self, user: &User) -> Result<SecretState, Error> {
         let name = secret_name(user);
-        let secret = self.api.get_opt(&name).await.map_err(|source| Error::Kube { name, source })?;
-        Ok(SecretState::classify(secret, user.uid().as_deref().unwrap_or_default()))
+        let secret = self
+            .api
+            .get_opt(&name)
+            .await
+            .map_err(|source| Error::Kube { name, source })?;
+        Ok(SecretState::classify(
+            secret,
+            user.uid().as_deref().unwrap_or_default(),
+        ))
     }
 
     /// Reads one key of a Secret the user manages (never written by the operator). `None` when
     /// the Secret or the key does not exist.
-    pub async fn read_key(&self, name: &str, key: &str) -> Result<Option<Sensitive<String>>, Error> {
-        let secret = self
-            .api
-            .get_opt(name)
-            .await
-            .map_err(|source| Error::Kube { name: name.to_owned(), source })?;
-        let value = secret.and_then(|s| s.data).and_then(|mut data| data.remove(key));
-        Ok(value.and_then(|bytes| String::from_utf8(bytes.0).ok()).map(Sensitive::new))
+    pub async fn read_key(
+        &self,
+        name: &str,
+        key: &str,
+    ) -> Result<Option<Sensitive<String>>, Error> {
+        let secret = self.api.get_opt(name).await.map_err(|source| Error::Kube {
+            name: name.to_owned(),
+            source,
+        })?;
+        let value = secret
+            .and_then(|s| s.data)
+            .and_then(|mut data| data.remove(key));
+        Ok(value
+            .and_then(|bytes| String::from_utf8(bytes.0).ok())
+            .map(Sensitive::new))
     }
 
     /// Adds `entries` to the `User`'s Secret, creating it if absent. Returns the new state.
@@ -165,13 +181,19 @@ impl Secrets {
         entries: &[(&'static str, Sensitive<String>)],
     ) -> Result<SecretState, Error> {
         let name = secret_name(user);
-        let kube_error = |source| Error::Kube { name: name.clone(), source };
+        let kube_error = |source| Error::Kube {
+            name: name.clone(),
+            source,
+        };
         match current {
             SecretState::Foreign => Err(Error::Foreign(name)),
             SecretState::Absent => {
                 let secret = new_secret(user, &name, entries)?;
-                let created =
-                    self.api.create(&PostParams::default(), &secret).await.map_err(kube_error)?;
+                let created = self
+                    .api
+                    .create(&PostParams::default(), &secret)
+                    .await
+                    .map_err(kube_error)?;
                 Ok(SecretState::Owned(OwnedSecret(created)))
             }
             SecretState::Owned(OwnedSecret(mut secret)) => {
@@ -205,14 +227,21 @@ fn new_secret(
     name: &str,
     entries: &[(&'static str, Sensitive<String>)],
 ) -> Result<Secret, Error> {
-    let owner = user.controller_owner_ref(&()).ok_or(Error::NoOwnerReference)?;
+    let owner = user
+        .controller_owner_ref(&())
+        .ok_or(Error::NoOwnerReference)?;
     let labels = BTreeMap::from([
         (MANAGED_BY_LABEL.to_owned(), MANAGED_BY.to_owned()),
         (USER_LABEL.to_owned(), user.name_any()),
     ]);
     let data = entries
         .iter()
-        .map(|(key, value)| ((*key).to_owned(), ByteString(value.expose().as_bytes().to_vec())))
+        .map(|(key, value)| {
+            (
+                (*key).to_owned(),
+                ByteString(value.expose().as_bytes().to_vec()),
+            )
+        })
         .collect();
     Ok(Secret {
         metadata: ObjectMeta {
@@ -267,7 +296,10 @@ mod tests {
         assert!(matches!(other, SecretState::Foreign));
         let not_controller = SecretState::classify(Some(secret_owned_by("uid-1", false)), "uid-1");
         assert!(matches!(not_controller, SecretState::Foreign));
-        assert!(!not_controller.has(EMAIL_CODE_KEY), "a foreign Secret's data is never read");
+        assert!(
+            !not_controller.has(EMAIL_CODE_KEY),
+            "a foreign Secret's data is never read"
+        );
     }
 
     #[test]

@@ -12,44 +12,84 @@ use zitadel_user_operator::crd::{DeletionPolicy, EmailVerification, UserState};
 use zitadel_user_operator::zitadel::types::UserState as ZitadelState;
 
 fn status_user_id(user: &zitadel_user_operator::crd::User) -> String {
-    user.status.as_ref().and_then(|s| s.user_id.clone()).expect("status.userId is set")
+    user.status
+        .as_ref()
+        .and_then(|s| s.user_id.clone())
+        .expect("status.userId is set")
 }
 
 #[tokio::test]
 async fn a_human_user_becomes_ready_with_its_email_code_in_an_owned_secret() {
     let harness = Harness::start().await;
-    let alice = UserBuilder::human("alice").email("alice@acme.example", EmailVerification::ReturnCode).build();
+    let alice = UserBuilder::human("alice")
+        .email("alice@acme.example", EmailVerification::ReturnCode)
+        .build();
     let created = harness.create(alice).await;
 
     let ready = harness.wait_ready("alice").await;
     let status = ready.status.clone().expect("status");
-    assert_eq!(status.user_id.as_deref(), created.uid().as_deref(), "the user id is the resource uid");
+    assert_eq!(
+        status.user_id.as_deref(),
+        created.uid().as_deref(),
+        "the user id is the resource uid"
+    );
     assert_eq!(status.secret_name.as_deref(), Some("alice-zitadel"));
-    assert_eq!(status.organization_id.as_deref(), Some(harness.org_id.as_str()));
+    assert_eq!(
+        status.organization_id.as_deref(),
+        Some(harness.org_id.as_str())
+    );
 
-    let secret = harness.secrets().get("alice-zitadel").await.expect("the Secret exists");
+    let secret = harness
+        .secrets()
+        .get("alice-zitadel")
+        .await
+        .expect("the Secret exists");
     let owner = &secret.owner_references()[0];
     assert_eq!(owner.uid, created.uid().expect("uid"));
     assert_eq!(owner.controller, Some(true));
-    let data = harness.secret_data("alice-zitadel").await.expect("Secret data");
-    assert!(!data["emailCode"].is_empty(), "the one-time code was stored");
+    let data = harness
+        .secret_data("alice-zitadel")
+        .await
+        .expect("Secret data");
+    assert!(
+        !data["emailCode"].is_empty(),
+        "the one-time code was stored"
+    );
 
-    let zitadel_user = harness.zitadel().get_user_by_id(&status_user_id(&ready)).await.expect("ZITADEL has the user");
+    let zitadel_user = harness
+        .zitadel()
+        .get_user_by_id(&status_user_id(&ready))
+        .await
+        .expect("ZITADEL has the user");
     assert_eq!(zitadel_user.organization_id(), harness.org_id);
-    assert_eq!(zitadel_user.human.expect("human").email.email, "alice@acme.example");
+    assert_eq!(
+        zitadel_user.human.expect("human").email.email,
+        "alice@acme.example"
+    );
 }
 
 #[tokio::test]
 async fn status_and_events_never_contain_the_code() {
     let harness = Harness::start().await;
-    harness.create(UserBuilder::human("alice").email("alice@acme.example", EmailVerification::ReturnCode).build()).await;
+    harness
+        .create(
+            UserBuilder::human("alice")
+                .email("alice@acme.example", EmailVerification::ReturnCode)
+                .build(),
+        )
+        .await;
     let ready = harness.wait_ready("alice").await;
     let code = harness.secret_data("alice-zitadel").await.expect("Secret")["emailCode"].clone();
     let status = serde_json::to_string(&ready.status).expect("status serializes");
     assert!(!status.contains(&code));
     let events: kube::Api<k8s_openapi::api::events::v1::Event> =
         kube::Api::namespaced(harness.kube.clone(), &harness.namespace);
-    for event in events.list(&Default::default()).await.expect("events list").items {
+    for event in events
+        .list(&Default::default())
+        .await
+        .expect("events list")
+        .items
+    {
         assert!(!event.note.unwrap_or_default().contains(&code));
     }
 }
@@ -57,13 +97,19 @@ async fn status_and_events_never_contain_the_code() {
 #[tokio::test]
 async fn a_machine_user_becomes_ready_without_a_secret() {
     let harness = Harness::start().await;
-    harness.create(UserBuilder::machine("ci-bot").username("ci-bot").build()).await;
+    harness
+        .create(UserBuilder::machine("ci-bot").username("ci-bot").build())
+        .await;
     let ready = harness.wait_ready("ci-bot").await;
     let status = ready.status.expect("status");
     assert_eq!(status.secret_name, None);
     assert_eq!(status.state, Some(UserState::Active));
     let id = status.user_id.expect("user id");
-    let machine = harness.zitadel().get_user_by_id(&id).await.expect("ZITADEL has it");
+    let machine = harness
+        .zitadel()
+        .get_user_by_id(&id)
+        .await
+        .expect("ZITADEL has it");
     assert_eq!(machine.username, "ci-bot");
     assert_eq!(machine.machine.expect("machine").name, "ci-bot machine");
 }
@@ -71,9 +117,14 @@ async fn a_machine_user_becomes_ready_without_a_secret() {
 #[tokio::test]
 async fn a_generated_password_is_stored_and_the_user_can_be_created_with_it() {
     let harness = Harness::start().await;
-    harness.create(UserBuilder::human("carol").generated_password().build()).await;
+    harness
+        .create(UserBuilder::human("carol").generated_password().build())
+        .await;
     harness.wait_ready("carol").await;
-    let data = harness.secret_data("carol-zitadel").await.expect("the Secret exists");
+    let data = harness
+        .secret_data("carol-zitadel")
+        .await
+        .expect("the Secret exists");
     assert!(data["password"].len() >= 24);
 }
 
@@ -86,18 +137,41 @@ async fn an_initial_password_is_read_from_the_users_own_secret() {
         "data": {"password": "SW5pdGlhbC1QYXNzdzByZCE="}
     }))
     .expect("valid Secret");
-    harness.secrets().create(&Default::default(), &secret).await.expect("Secret created");
-    harness.create(UserBuilder::human("bob").password_from_secret("bob-initial", "password").build()).await;
+    harness
+        .secrets()
+        .create(&Default::default(), &secret)
+        .await
+        .expect("Secret created");
+    harness
+        .create(
+            UserBuilder::human("bob")
+                .password_from_secret("bob-initial", "password")
+                .build(),
+        )
+        .await;
     let ready = harness.wait_ready("bob").await;
-    assert_eq!(ready.status.expect("status").secret_name, None, "nothing to store for a given password");
-    let untouched = harness.secret_data("bob-initial").await.expect("user's Secret kept");
+    assert_eq!(
+        ready.status.expect("status").secret_name,
+        None,
+        "nothing to store for a given password"
+    );
+    let untouched = harness
+        .secret_data("bob-initial")
+        .await
+        .expect("user's Secret kept");
     assert_eq!(untouched["password"], "Initial-Passw0rd!");
 }
 
 #[tokio::test]
 async fn a_missing_password_secret_is_reported_and_nothing_is_created() {
     let harness = Harness::start().await;
-    harness.create(UserBuilder::human("bob").password_from_secret("nope", "password").build()).await;
+    harness
+        .create(
+            UserBuilder::human("bob")
+                .password_from_secret("nope", "password")
+                .build(),
+        )
+        .await;
     let blocked = harness.wait_reason("bob", "PasswordSecretMissing").await;
     assert_eq!(blocked.status.expect("status").user_id, None);
 }
@@ -105,30 +179,65 @@ async fn a_missing_password_secret_is_reported_and_nothing_is_created() {
 #[tokio::test]
 async fn metadata_is_written_and_keys_set_by_others_are_kept() {
     let harness = Harness::start().await;
-    harness.create(UserBuilder::human("alice").metadata("team", "payments").metadata("old", "x").build()).await;
+    harness
+        .create(
+            UserBuilder::human("alice")
+                .metadata("team", "payments")
+                .metadata("old", "x")
+                .build(),
+        )
+        .await;
     let ready = harness.wait_ready("alice").await;
     let id = status_user_id(&ready);
     let zitadel = harness.zitadel();
     zitadel
-        .set_user_metadata(&id, &[zitadel_user_operator::zitadel::types::Metadata::new("console", "kept")])
+        .set_user_metadata(
+            &id,
+            &[zitadel_user_operator::zitadel::types::Metadata::new(
+                "console", "kept",
+            )],
+        )
         .await
         .expect("metadata set outside the operator");
 
-    harness.edit("alice", |user| {
-        user.spec.metadata.remove("old");
-        user.spec.metadata.insert("team".to_owned(), "platform".to_owned());
-    }).await;
-    harness.wait_for("alice", "metadata updated", |u| {
-        ready_reason(u) == Some(("True", "Reconciled"))
-            && u.status.as_ref().is_some_and(|s| s.managed_metadata_keys == ["team"])
-    }).await;
+    harness
+        .edit("alice", |user| {
+            user.spec.metadata.remove("old");
+            user.spec
+                .metadata
+                .insert("team".to_owned(), "platform".to_owned());
+        })
+        .await;
+    harness
+        .wait_for("alice", "metadata updated", |u| {
+            ready_reason(u) == Some(("True", "Reconciled"))
+                && u.status
+                    .as_ref()
+                    .is_some_and(|s| s.managed_metadata_keys == ["team"])
+        })
+        .await;
 
-    let listed = zitadel.list_user_metadata(&id, &Default::default()).await.expect("metadata lists");
-    let entries: std::collections::BTreeMap<String, Vec<u8>> =
-        listed.metadata.into_iter().map(|m| (m.key, m.value)).collect();
-    assert_eq!(entries.get("team").map(Vec::as_slice), Some(b"platform".as_slice()));
-    assert!(!entries.contains_key("old"), "a key removed from the spec is deleted");
-    assert_eq!(entries.get("console").map(Vec::as_slice), Some(b"kept".as_slice()));
+    let listed = zitadel
+        .list_user_metadata(&id, &Default::default())
+        .await
+        .expect("metadata lists");
+    let entries: std::collections::BTreeMap<String, Vec<u8>> = listed
+        .metadata
+        .into_iter()
+        .map(|m| (m.key, m.value))
+        .collect();
+    assert_eq!(
+        entries.get("team").map(Vec::as_slice),
+        Some(b"platform".as_slice())
+    );
+    assert!(
+        !entries.contains_key("old"),
+        "a key removed from the spec is deleted"
+    );
+    assert_eq!(
+        entries.get("console").map(Vec::as_slice),
+        Some(b"kept".as_slice())
+    );
     assert!(entries.contains_key(OWNER_METADATA_KEY));
 }
 
@@ -137,52 +246,117 @@ async fn a_spec_change_is_applied_to_zitadel() {
     let harness = Harness::start().await;
     harness.create(UserBuilder::human("alice").build()).await;
     let ready = harness.wait_ready("alice").await;
-    harness.edit("alice", |user| {
-        user.spec.username = Some("al".to_owned());
-        user.spec.human.as_mut().expect("human").profile.given_name = "Alicia".to_owned();
-    }).await;
-    harness.wait_for("alice", "generation 2 ready", |u| {
-        u.metadata.generation == Some(2) && ready_reason(u) == Some(("True", "Reconciled"))
-    }).await;
-    let zitadel_user = harness.zitadel().get_user_by_id(&status_user_id(&ready)).await.expect("user");
+    harness
+        .edit("alice", |user| {
+            user.spec.username = Some("al".to_owned());
+            user.spec.human.as_mut().expect("human").profile.given_name = "Alicia".to_owned();
+        })
+        .await;
+    harness
+        .wait_for("alice", "generation 2 ready", |u| {
+            u.metadata.generation == Some(2) && ready_reason(u) == Some(("True", "Reconciled"))
+        })
+        .await;
+    let zitadel_user = harness
+        .zitadel()
+        .get_user_by_id(&status_user_id(&ready))
+        .await
+        .expect("user");
     assert_eq!(zitadel_user.username, "al");
-    assert_eq!(zitadel_user.human.expect("human").profile.given_name, "Alicia");
+    assert_eq!(
+        zitadel_user.human.expect("human").profile.given_name,
+        "Alicia"
+    );
 }
 
 #[tokio::test]
 async fn a_taken_username_is_reported_and_the_other_user_is_not_touched() {
     let harness = Harness::start().await;
-    harness.create(UserBuilder::human("first").username("shared@acme.example").build()).await;
+    harness
+        .create(
+            UserBuilder::human("first")
+                .username("shared@acme.example")
+                .build(),
+        )
+        .await;
     let first = harness.wait_ready("first").await;
-    harness.create(UserBuilder::human("second").username("SHARED@acme.example").build()).await;
+    harness
+        .create(
+            UserBuilder::human("second")
+                .username("SHARED@acme.example")
+                .build(),
+        )
+        .await;
     let blocked = harness.wait_reason("second", "UsernameTaken").await;
-    let stalled = blocked.status.expect("status").conditions.into_iter().find(|c| c.type_ == "Stalled");
+    let stalled = blocked
+        .status
+        .expect("status")
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "Stalled");
     assert_eq!(stalled.map(|c| c.status), Some("True".to_owned()));
-    let owner = harness.zitadel().list_user_metadata(&status_user_id(&first), &Default::default()).await.expect("md");
-    let marker = owner.metadata.iter().find(|m| m.key == OWNER_METADATA_KEY).expect("owner marker");
-    assert_eq!(marker.value, first.uid().expect("uid").into_bytes(), "still owned by the first resource");
+    let owner = harness
+        .zitadel()
+        .list_user_metadata(&status_user_id(&first), &Default::default())
+        .await
+        .expect("md");
+    let marker = owner
+        .metadata
+        .iter()
+        .find(|m| m.key == OWNER_METADATA_KEY)
+        .expect("owner marker");
+    assert_eq!(
+        marker.value,
+        first.uid().expect("uid").into_bytes(),
+        "still owned by the first resource"
+    );
 }
 
 #[tokio::test]
 async fn an_existing_user_is_adopted_only_on_request() {
     let harness = Harness::start().await;
-    let original = harness.create(UserBuilder::human("original").user_id("shared-id").deletion_policy(DeletionPolicy::Orphan).build()).await;
+    let original = harness
+        .create(
+            UserBuilder::human("original")
+                .user_id("shared-id")
+                .deletion_policy(DeletionPolicy::Orphan)
+                .build(),
+        )
+        .await;
     harness.wait_ready("original").await;
     harness.delete("original").await;
     harness.wait_gone("original").await;
     drop(original);
 
-    harness.create(UserBuilder::human("newcomer").user_id("shared-id").build()).await;
+    harness
+        .create(UserBuilder::human("newcomer").user_id("shared-id").build())
+        .await;
     harness.wait_reason("newcomer", "UserIdTaken").await;
 
-    harness.edit("newcomer", |user| user.spec.adopt_existing = true).await;
-    let adopted = harness.wait_for("newcomer", "adopted and ready", |u| {
-        u.metadata.generation == Some(2) && ready_reason(u) == Some(("True", "Reconciled"))
-    }).await;
+    harness
+        .edit("newcomer", |user| user.spec.adopt_existing = true)
+        .await;
+    let adopted = harness
+        .wait_for("newcomer", "adopted and ready", |u| {
+            u.metadata.generation == Some(2) && ready_reason(u) == Some(("True", "Reconciled"))
+        })
+        .await;
     assert_eq!(status_user_id(&adopted), "shared-id");
-    let metadata = harness.zitadel().list_user_metadata("shared-id", &Default::default()).await.expect("md");
-    let marker = metadata.metadata.iter().find(|m| m.key == OWNER_METADATA_KEY).expect("owner marker");
-    assert_eq!(marker.value, adopted.uid().expect("uid").into_bytes(), "the marker now names the adopter");
+    let metadata = harness
+        .zitadel()
+        .list_user_metadata("shared-id", &Default::default())
+        .await
+        .expect("md");
+    let marker = metadata
+        .metadata
+        .iter()
+        .find(|m| m.key == OWNER_METADATA_KEY)
+        .expect("owner marker");
+    assert_eq!(
+        marker.value,
+        adopted.uid().expect("uid").into_bytes(),
+        "the marker now names the adopter"
+    );
 }
 
 #[tokio::test]
@@ -192,10 +366,24 @@ async fn a_spec_zitadel_rejects_is_stalled_with_zitadels_reason() {
     user.spec.organization_id = "does-not-exist".to_owned();
     // `create` pins the test organization; post this one as is.
     user.metadata.namespace = Some(harness.namespace.clone());
-    harness.users().create(&Default::default(), &user).await.expect("created");
+    harness
+        .users()
+        .create(&Default::default(), &user)
+        .await
+        .expect("created");
     let blocked = harness.wait_reason("alice", "InvalidSpec").await;
-    let ready = blocked.status.expect("status").conditions.into_iter().find(|c| c.type_ == "Ready").expect("Ready");
-    assert!(ready.message.contains("ZITADEL rejected the spec"), "{}", ready.message);
+    let ready = blocked
+        .status
+        .expect("status")
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "Ready")
+        .expect("Ready");
+    assert!(
+        ready.message.contains("ZITADEL rejected the spec"),
+        "{}",
+        ready.message
+    );
 }
 
 #[tokio::test]
@@ -206,35 +394,77 @@ async fn a_secret_of_the_same_name_that_the_operator_does_not_own_is_never_overw
         "data": {"mine": "bm90IHlvdXJz"}
     }))
     .expect("valid Secret");
-    harness.secrets().create(&Default::default(), &foreign).await.expect("created");
-    harness.create(UserBuilder::human("alice").email("alice@acme.example", EmailVerification::ReturnCode).build()).await;
+    harness
+        .secrets()
+        .create(&Default::default(), &foreign)
+        .await
+        .expect("created");
+    harness
+        .create(
+            UserBuilder::human("alice")
+                .email("alice@acme.example", EmailVerification::ReturnCode)
+                .build(),
+        )
+        .await;
     let blocked = harness.wait_reason("alice", "SecretConflict").await;
-    assert_eq!(blocked.status.expect("status").user_id, None, "no user is created without a place for its code");
-    let data = harness.secret_data("alice-zitadel").await.expect("still there");
+    assert_eq!(
+        blocked.status.expect("status").user_id,
+        None,
+        "no user is created without a place for its code"
+    );
+    let data = harness
+        .secret_data("alice-zitadel")
+        .await
+        .expect("still there");
     assert_eq!(data.keys().collect::<Vec<_>>(), ["mine"]);
 }
 
 #[tokio::test]
 async fn deleting_the_resource_deletes_the_zitadel_user_and_its_secret() {
     let harness = Harness::start().await;
-    harness.create(UserBuilder::human("alice").email("alice@acme.example", EmailVerification::ReturnCode).build()).await;
+    harness
+        .create(
+            UserBuilder::human("alice")
+                .email("alice@acme.example", EmailVerification::ReturnCode)
+                .build(),
+        )
+        .await;
     let id = status_user_id(&harness.wait_ready("alice").await);
     harness.delete("alice").await;
     harness.wait_gone("alice").await;
     let lookup = harness.zitadel().get_user_by_id(&id).await;
-    assert!(lookup.is_err_and(|e| e.is_not_found()), "the ZITADEL user is gone");
-    harness.eventually("the owned Secret to be garbage-collected", || async {
-        harness.secret_data("alice-zitadel").await.is_none().then_some(())
-    }).await;
+    assert!(
+        lookup.is_err_and(|e| e.is_not_found()),
+        "the ZITADEL user is gone"
+    );
+    harness
+        .eventually("the owned Secret to be garbage-collected", || async {
+            harness
+                .secret_data("alice-zitadel")
+                .await
+                .is_none()
+                .then_some(())
+        })
+        .await;
 }
 
 #[tokio::test]
 async fn an_orphaned_user_stays_in_zitadel() {
     let harness = Harness::start().await;
-    harness.create(UserBuilder::machine("bot").deletion_policy(DeletionPolicy::Orphan).build()).await;
+    harness
+        .create(
+            UserBuilder::machine("bot")
+                .deletion_policy(DeletionPolicy::Orphan)
+                .build(),
+        )
+        .await;
     let id = status_user_id(&harness.wait_ready("bot").await);
     harness.delete("bot").await;
     harness.wait_gone("bot").await;
-    let kept = harness.zitadel().get_user_by_id(&id).await.expect("still in ZITADEL");
+    let kept = harness
+        .zitadel()
+        .get_user_by_id(&id)
+        .await
+        .expect("still in ZITADEL");
     assert_eq!(kept.state, ZitadelState::Active);
 }

@@ -23,30 +23,47 @@ const ZITADEL_WRITES: &[&str] = &[
 ];
 
 fn user_id(user: &User) -> String {
-    user.status.as_ref().and_then(|s| s.user_id.clone()).expect("status.userId")
+    user.status
+        .as_ref()
+        .and_then(|s| s.user_id.clone())
+        .expect("status.userId")
 }
 
 fn alice_with_email_code() -> User {
-    UserBuilder::human("alice").email("alice@acme.example", EmailVerification::ReturnCode).build()
+    UserBuilder::human("alice")
+        .email("alice@acme.example", EmailVerification::ReturnCode)
+        .build()
 }
 
 /// ZITADEL users whose email is `address`.
 fn users_with_email(harness: &Harness, address: &str) -> usize {
     let users = harness.emulators().zitadel.users();
-    users.iter().filter(|u| u["human"]["email"]["email"] == address).count()
+    users
+        .iter()
+        .filter(|u| u["human"]["email"]["email"] == address)
+        .count()
 }
 
 /// The Secret's email code is the one ZITADEL currently accepts.
 async fn assert_stored_email_code_is_valid(harness: &Harness, id: &str) {
-    let data = harness.secret_data("alice-zitadel").await.expect("the Secret exists");
-    let valid = harness.emulators().zitadel.email_code_is_valid(id, &data["emailCode"]);
+    let data = harness
+        .secret_data("alice-zitadel")
+        .await
+        .expect("the Secret exists");
+    let valid = harness
+        .emulators()
+        .zitadel
+        .email_code_is_valid(id, &data["emailCode"]);
     assert!(valid, "the stored code is the one ZITADEL accepts");
 }
 
 #[tokio::test]
 async fn a_lost_create_response_and_a_restart_leave_one_user_and_a_valid_code() {
     let mut harness = Harness::environment(Options::default()).await;
-    harness.emulators().zitadel.inject("CreateUser", Fault::DropAfterApply { times: 1 });
+    harness
+        .emulators()
+        .zitadel
+        .inject("CreateUser", Fault::DropAfterApply { times: 1 });
     harness.start_operator();
     harness.create(alice_with_email_code()).await;
     harness.wait_reason("alice", "ZitadelUnavailable").await;
@@ -55,21 +72,36 @@ async fn a_lost_create_response_and_a_restart_leave_one_user_and_a_valid_code() 
     harness.start_operator();
     let ready = harness.wait_ready("alice").await;
 
-    assert_eq!(users_with_email(&harness, "alice@acme.example"), 1, "no second user");
-    assert_eq!(harness.emulators().zitadel.calls("CreateUser"), 2, "the retry hit 'user id taken'");
+    assert_eq!(
+        users_with_email(&harness, "alice@acme.example"),
+        1,
+        "no second user"
+    );
+    assert_eq!(
+        harness.emulators().zitadel.calls("CreateUser"),
+        2,
+        "the retry hit 'user id taken'"
+    );
     assert_stored_email_code_is_valid(&harness, &user_id(&ready)).await;
 }
 
 #[tokio::test]
 async fn a_failed_secret_write_after_create_loses_no_code() {
     let mut harness = Harness::environment(Options::default()).await;
-    harness.emulators().kube.fail_next("create", "secrets", None, 1, 500);
+    harness
+        .emulators()
+        .kube
+        .fail_next("create", "secrets", None, 1, 500);
     harness.start_operator();
     harness.create(alice_with_email_code()).await;
     let ready = harness.wait_ready("alice").await;
 
     assert_eq!(harness.emulators().zitadel.calls("CreateUser"), 1);
-    assert_eq!(harness.emulators().zitadel.calls("SendEmailCode"), 1, "the lost code was re-issued");
+    assert_eq!(
+        harness.emulators().zitadel.calls("SendEmailCode"),
+        1,
+        "the lost code was re-issued"
+    );
     assert_stored_email_code_is_valid(&harness, &user_id(&ready)).await;
 }
 
@@ -77,7 +109,10 @@ async fn a_failed_secret_write_after_create_loses_no_code() {
 async fn a_crash_between_create_and_the_status_write_creates_no_second_user() {
     let mut harness = Harness::environment(Options::default()).await;
     // Every status write fails until the "crash": the user id never reaches the status.
-    harness.emulators().kube.fail_next("patch", "users", Some("status"), usize::MAX, 500);
+    harness
+        .emulators()
+        .kube
+        .fail_next("patch", "users", Some("status"), usize::MAX, 500);
     harness.start_operator();
     harness.create(alice_with_email_code()).await;
     harness
@@ -99,14 +134,26 @@ async fn a_zitadel_outage_during_deletion_keeps_the_user_until_deletion_succeeds
     let harness = Harness::start().await;
     harness.create(UserBuilder::human("alice").build()).await;
     let id = user_id(&harness.wait_ready("alice").await);
-    harness.emulators().zitadel.inject("DeleteUser", Fault::Fail { times: 2, code: GrpcCode::Unavailable });
+    harness.emulators().zitadel.inject(
+        "DeleteUser",
+        Fault::Fail {
+            times: 2,
+            code: GrpcCode::Unavailable,
+        },
+    );
     harness.delete("alice").await;
 
     let blocked = harness.wait_reason("alice", "DeletionBlocked").await;
     assert!(blocked.metadata.deletion_timestamp.is_some());
-    assert!(harness.emulators().zitadel.user(&id).is_some(), "not deleted yet");
+    assert!(
+        harness.emulators().zitadel.user(&id).is_some(),
+        "not deleted yet"
+    );
     harness.wait_gone("alice").await;
-    assert!(harness.emulators().zitadel.user(&id).is_none(), "deleted once ZITADEL recovered");
+    assert!(
+        harness.emulators().zitadel.user(&id).is_none(),
+        "deleted once ZITADEL recovered"
+    );
     assert_eq!(harness.emulators().zitadel.calls("DeleteUser"), 3);
 }
 
@@ -114,22 +161,37 @@ async fn a_zitadel_outage_during_deletion_keeps_the_user_until_deletion_succeeds
 async fn a_rate_limited_create_waits_as_long_as_zitadel_asks() {
     let mut harness = Harness::environment(Options::default()).await;
     let retry_after = Duration::from_secs(2);
-    harness.emulators().zitadel.inject("CreateUser", Fault::RateLimited { times: 1, retry_after });
+    harness.emulators().zitadel.inject(
+        "CreateUser",
+        Fault::RateLimited {
+            times: 1,
+            retry_after,
+        },
+    );
     harness.start_operator();
     let started = Instant::now();
     harness.create(UserBuilder::human("alice").build()).await;
     harness.wait_reason("alice", "RateLimited").await;
     harness.wait_ready("alice").await;
-    assert!(started.elapsed() >= retry_after, "retried after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= retry_after,
+        "retried after {:?}",
+        started.elapsed()
+    );
     assert_eq!(harness.emulators().zitadel.calls("CreateUser"), 2);
 }
 
 #[tokio::test]
 async fn a_steady_state_makes_no_writes_to_kubernetes_or_zitadel() {
-    let options = Options { resync_interval: Duration::from_millis(200), ..Options::default() };
+    let options = Options {
+        resync_interval: Duration::from_millis(200),
+        ..Options::default()
+    };
     let harness = Harness::start_with(options).await;
     harness.create(alice_with_email_code()).await;
-    harness.create(UserBuilder::machine("bot").metadata("team", "ci").build()).await;
+    harness
+        .create(UserBuilder::machine("bot").metadata("team", "ci").build())
+        .await;
     harness.wait_ready("alice").await;
     harness.wait_ready("bot").await;
     // Let the last status write and its watch event settle, then observe several resyncs.
@@ -140,7 +202,10 @@ async fn a_steady_state_makes_no_writes_to_kubernetes_or_zitadel() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
     let reads = emulators.zitadel.calls("GetUserByID");
-    assert!(reads >= 4, "resyncs happened ({reads} reads), so the test can see writes");
+    assert!(
+        reads >= 4,
+        "resyncs happened ({reads} reads), so the test can see writes"
+    );
     for rpc in ZITADEL_WRITES {
         assert_eq!(emulators.zitadel.calls(rpc), 0, "{rpc} in a steady state");
     }
@@ -153,9 +218,18 @@ async fn a_steady_state_makes_no_writes_to_kubernetes_or_zitadel() {
 
 #[tokio::test]
 async fn drift_in_zitadel_is_repaired_at_the_next_resync() {
-    let options = Options { resync_interval: Duration::from_millis(300), ..Options::default() };
+    let options = Options {
+        resync_interval: Duration::from_millis(300),
+        ..Options::default()
+    };
     let harness = Harness::start_with(options).await;
-    harness.create(UserBuilder::human("alice").metadata("team", "payments").build()).await;
+    harness
+        .create(
+            UserBuilder::human("alice")
+                .metadata("team", "payments")
+                .build(),
+        )
+        .await;
     let id = user_id(&harness.wait_ready("alice").await);
     let zitadel = &harness.emulators().zitadel;
     zitadel.update_user(&id, |user| {
@@ -169,7 +243,8 @@ async fn drift_in_zitadel_is_repaired_at_the_next_resync() {
         .eventually("the profile and metadata to be repaired", || async {
             let user = zitadel.user(&id)?;
             let repaired = user["human"]["profile"]["givenName"] == "Given"
-                && zitadel.user_metadata(&id).get("team").map(Vec::as_slice) == Some(b"payments".as_slice());
+                && zitadel.user_metadata(&id).get("team").map(Vec::as_slice)
+                    == Some(b"payments".as_slice());
             repaired.then_some(())
         })
         .await;
@@ -177,7 +252,10 @@ async fn drift_in_zitadel_is_repaired_at_the_next_resync() {
 
 #[tokio::test]
 async fn a_user_deleted_in_zitadel_is_reported_and_not_recreated() {
-    let options = Options { resync_interval: Duration::from_millis(200), ..Options::default() };
+    let options = Options {
+        resync_interval: Duration::from_millis(200),
+        ..Options::default()
+    };
     let harness = Harness::start_with(options).await;
     harness.create(UserBuilder::human("alice").build()).await;
     let id = user_id(&harness.wait_ready("alice").await);
@@ -186,21 +264,40 @@ async fn a_user_deleted_in_zitadel_is_reported_and_not_recreated() {
     let reported = harness.wait_reason("alice", "UserDeletedInZitadel").await;
     assert_eq!(user_id(&reported), id);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(harness.emulators().zitadel.calls("CreateUser"), 1, "never recreated silently");
+    assert_eq!(
+        harness.emulators().zitadel.calls("CreateUser"),
+        1,
+        "never recreated silently"
+    );
 }
 
 #[tokio::test]
 async fn a_spec_zitadel_rejects_is_retried_only_after_the_spec_changes() {
-    let options = Options { resync_interval: Duration::from_millis(200), ..Options::default() };
+    let options = Options {
+        resync_interval: Duration::from_millis(200),
+        ..Options::default()
+    };
     let harness = Harness::start_with(options).await;
     // The CRD cannot know ZITADEL's email syntax; ZITADEL rejects this one as InvalidArgument.
-    harness.create(UserBuilder::human("alice").email("not-an-email", EmailVerification::Verified).build()).await;
+    harness
+        .create(
+            UserBuilder::human("alice")
+                .email("not-an-email", EmailVerification::Verified)
+                .build(),
+        )
+        .await;
     harness.wait_reason("alice", "InvalidSpec").await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(harness.emulators().zitadel.calls("CreateUser"), 1, "no retry without a spec change");
+    assert_eq!(
+        harness.emulators().zitadel.calls("CreateUser"),
+        1,
+        "no retry without a spec change"
+    );
 
     harness
-        .edit("alice", |user| user.spec.human.as_mut().expect("human").email.address = "alice@acme.example".to_owned())
+        .edit("alice", |user| {
+            user.spec.human.as_mut().expect("human").email.address = "alice@acme.example".to_owned()
+        })
         .await;
     let ready = harness
         .wait_for("alice", "ready after the fix", |u| {
@@ -212,14 +309,31 @@ async fn a_spec_zitadel_rejects_is_retried_only_after_the_spec_changes() {
 
 #[tokio::test]
 async fn adoption_by_username_waits_for_zitadels_search_index() {
-    let options = Options { list_delay: Duration::from_secs(1), ..Options::default() };
+    let options = Options {
+        list_delay: Duration::from_secs(1),
+        ..Options::default()
+    };
     let mut harness = Harness::environment(options).await;
     let mut existing = support::zitadel::human(&harness.org_id, "console-user");
     existing.username = Some("taken@acme.example".to_owned());
-    let created = harness.zitadel().create_user(&existing).await.expect("a user made in the console");
+    let created = harness
+        .zitadel()
+        .create_user(&existing)
+        .await
+        .expect("a user made in the console");
     harness.start_operator();
-    harness.create(UserBuilder::human("alice").username("taken@acme.example").adopt_existing().build()).await;
+    harness
+        .create(
+            UserBuilder::human("alice")
+                .username("taken@acme.example")
+                .adopt_existing()
+                .build(),
+        )
+        .await;
     let adopted = harness.wait_ready("alice").await;
     assert_eq!(user_id(&adopted), created.id);
-    assert!(harness.emulators().zitadel.calls("ListUsers") >= 2, "the first search missed the fresh user");
+    assert!(
+        harness.emulators().zitadel.calls("ListUsers") >= 2,
+        "the first search missed the fresh user"
+    );
 }

@@ -83,27 +83,50 @@ impl DevEnv {
     pub async fn start(options: &Options) -> Result<Self, Error> {
         let bind = |port| SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let kube_address = bind(options.kube_port);
-        let kube = KubeEmulator::start(KubeEmulatorConfig { bind: kube_address, ..KubeEmulatorConfig::default() })
-            .await
-            .map_err(|source| Error::Bind { which: "Kubernetes", address: kube_address, source })?;
+        let kube = KubeEmulator::start(KubeEmulatorConfig {
+            bind: kube_address,
+            ..KubeEmulatorConfig::default()
+        })
+        .await
+        .map_err(|source| Error::Bind {
+            which: "Kubernetes",
+            address: kube_address,
+            source,
+        })?;
         let zitadel_address = bind(options.zitadel_port);
-        let config = EmulatorConfig { bind: zitadel_address, list_delay: options.list_delay, ..EmulatorConfig::default() };
+        let config = EmulatorConfig {
+            bind: zitadel_address,
+            list_delay: options.list_delay,
+            ..EmulatorConfig::default()
+        };
         let zitadel = ZitadelEmulator::start(config)
             .await
-            .map_err(|source| Error::Bind { which: "ZITADEL", address: zitadel_address, source })?;
+            .map_err(|source| Error::Bind {
+                which: "ZITADEL",
+                address: zitadel_address,
+                source,
+            })?;
         zitadel.create_organization_with_id(EXAMPLES_ORG_ID, "acme");
 
         let kubeconfig = options.dir.join("kubeconfig");
         let pat_file = options.dir.join("zitadel.pat");
         write(&options.dir, None)?;
         kube.write_kubeconfig(&kubeconfig, "default")
-            .map_err(|source| Error::Write { path: kubeconfig.clone(), source })?;
+            .map_err(|source| Error::Write {
+                path: kubeconfig.clone(),
+                source,
+            })?;
         write(&pat_file, Some(&zitadel.admin_pat()))?;
 
         let client = kube::Client::try_from(kube::Config::new(kube.url().parse()?))?;
         let crds: Api<CustomResourceDefinition> = Api::all(client);
         crds.create(&PostParams::default(), &User::crd()).await?;
-        Ok(Self { kube, zitadel, kubeconfig, pat_file })
+        Ok(Self {
+            kube,
+            zitadel,
+            kubeconfig,
+            pat_file,
+        })
     }
 
     /// The operator configuration for this environment, as the binary would build it from
@@ -141,7 +164,10 @@ impl DevEnv {
 /// Creates `path` as a directory (`content` = `None`) or writes it as a file readable only by
 /// its owner, since it holds a token.
 fn write(path: &Path, content: Option<&str>) -> Result<(), Error> {
-    let error = |source| Error::Write { path: path.to_owned(), source };
+    let error = |source| Error::Write {
+        path: path.to_owned(),
+        source,
+    };
     match content {
         None => std::fs::create_dir_all(path).map_err(error),
         Some(content) => {

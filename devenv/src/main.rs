@@ -51,20 +51,34 @@ async fn main() -> ExitCode {
         }
     };
     let kubeconfig = env.kubeconfig.display();
-    println!("Kubernetes API emulator: {}   (export KUBECONFIG={kubeconfig})", env.kube.url());
-    println!("ZITADEL emulator:        {}   (organization {})", env.zitadel.url(), devenv::EXAMPLES_ORG_ID);
+    println!(
+        "Kubernetes API emulator: {}   (export KUBECONFIG={kubeconfig})",
+        env.kube.url()
+    );
+    println!(
+        "ZITADEL emulator:        {}   (organization {})",
+        env.zitadel.url(),
+        devenv::EXAMPLES_ORG_ID
+    );
     println!("PAT for the operator:    {}", env.pat_file.display());
     println!();
     if args.no_operator {
-        println!("Run the operator:  ZITADEL_URL={} ZITADEL_PAT_FILE={} KUBECONFIG={kubeconfig} cargo run", env.zitadel.url(), env.pat_file.display());
+        println!(
+            "Run the operator:  ZITADEL_URL={} ZITADEL_PAT_FILE={} KUBECONFIG={kubeconfig} cargo run",
+            env.zitadel.url(),
+            env.pat_file.display()
+        );
     }
-    println!("Then:  KUBECONFIG={kubeconfig} kubectl apply -f examples/ && KUBECONFIG={kubeconfig} kubectl get users");
+    println!(
+        "Then:  KUBECONFIG={kubeconfig} kubectl apply -f examples/ && KUBECONFIG={kubeconfig} kubectl get users"
+    );
     println!("Ctrl-C stops everything.");
     let result = if args.no_operator {
         shutdown_signal().await;
         Ok(())
     } else {
-        env.run_operator(env.operator_config(), shutdown_signal()).await
+        env.run_operator(env.operator_config(), shutdown_signal())
+            .await
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -26,7 +26,10 @@ impl Backoff {
     /// exponential with ±20 % jitter, never shorter than a server's `Retry-After`.
     pub fn next_delay(&self, object: &ObjectRef<User>, retry_after: Option<Duration>) -> Duration {
         let failures = {
-            let mut map = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut map = self
+                .failures
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             let count = map.entry(object.clone()).or_insert(0);
             *count = count.saturating_add(1);
             *count
@@ -37,7 +40,10 @@ impl Backoff {
 
     /// Forgets the failures of `object` after a success.
     pub fn reset(&self, object: &ObjectRef<User>) {
-        let mut map = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut map = self
+            .failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         map.remove(object);
     }
 }
@@ -46,7 +52,10 @@ impl Backoff {
 /// `retry_after`.
 pub fn delay_for(failures: u32, jitter: f64, retry_after: Option<Duration>) -> Duration {
     let exponent = failures.saturating_sub(1).min(16);
-    let backoff = BASE_DELAY.saturating_mul(1 << exponent).min(MAX_DELAY).mul_f64(jitter);
+    let backoff = BASE_DELAY
+        .saturating_mul(1 << exponent)
+        .min(MAX_DELAY)
+        .mul_f64(jitter);
     backoff.max(retry_after.unwrap_or_default())
 }
 
@@ -56,7 +65,9 @@ mod tests {
 
     #[test]
     fn delays_double_per_failure_up_to_the_cap() {
-        let delays: Vec<u64> = (1..=10).map(|n| delay_for(n, 1.0, None).as_secs()).collect();
+        let delays: Vec<u64> = (1..=10)
+            .map(|n| delay_for(n, 1.0, None).as_secs())
+            .collect();
         assert_eq!(delays, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300]);
         assert_eq!(delay_for(u32::MAX, 1.0, None), MAX_DELAY);
     }
@@ -79,7 +90,10 @@ mod tests {
         let alice = ObjectRef::new("alice").within("default");
         backoff.next_delay(&alice, None);
         let second = backoff.next_delay(&alice, None);
-        assert!(second >= Duration::from_millis(1600), "second failure waits ~2s");
+        assert!(
+            second >= Duration::from_millis(1600),
+            "second failure waits ~2s"
+        );
         backoff.reset(&alice);
         assert!(backoff.next_delay(&alice, None) <= Duration::from_millis(1200));
     }

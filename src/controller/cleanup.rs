@@ -12,17 +12,25 @@ use crate::zitadel::{self, ZitadelClient};
 
 /// The ZITADEL user `user` manages: the one in status, else one a lost CreateUser
 /// response may have left behind, if it carries this resource's owner marker.
-async fn managed_user(zitadel: &ZitadelClient, user: &User) -> Result<Option<String>, zitadel::Error> {
+async fn managed_user(
+    zitadel: &ZitadelClient,
+    user: &User,
+) -> Result<Option<String>, zitadel::Error> {
     if let Some(id) = user.status.as_ref().and_then(|s| s.user_id.clone()) {
         return Ok(Some(id));
     }
     let candidate = target_user_id(user);
     let found = fetch_user(zitadel, &candidate).await?;
-    Ok(found.filter(|f| f.owner().is_some() && f.owner() == user.uid().as_deref()).map(|_| candidate))
+    Ok(found
+        .filter(|f| f.owner().is_some() && f.owner() == user.uid().as_deref())
+        .map(|_| candidate))
 }
 
 /// Deletes the ZITADEL user of `user`; `Ok(None)` when there was none. NotFound counts as done.
-pub async fn delete_zitadel_user(zitadel: &ZitadelClient, user: &User) -> Result<Option<String>, zitadel::Error> {
+pub async fn delete_zitadel_user(
+    zitadel: &ZitadelClient,
+    user: &User,
+) -> Result<Option<String>, zitadel::Error> {
     let Some(id) = managed_user(zitadel, user).await? else {
         return Ok(None);
     };
@@ -35,11 +43,17 @@ pub async fn delete_zitadel_user(zitadel: &ZitadelClient, user: &User) -> Result
 
 /// Releases the ZITADEL user of an orphaned `user`: removes the owner marker, keeps the rest.
 /// `Ok(None)` when there is no user; a user or marker already gone counts as released.
-pub async fn release_zitadel_user(zitadel: &ZitadelClient, user: &User) -> Result<Option<String>, zitadel::Error> {
+pub async fn release_zitadel_user(
+    zitadel: &ZitadelClient,
+    user: &User,
+) -> Result<Option<String>, zitadel::Error> {
     let Some(id) = managed_user(zitadel, user).await? else {
         return Ok(None);
     };
-    match zitadel.delete_user_metadata(&id, &[OWNER_METADATA_KEY.to_owned()]).await {
+    match zitadel
+        .delete_user_metadata(&id, &[OWNER_METADATA_KEY.to_owned()])
+        .await
+    {
         Err(error) if !error.is_not_found() => Err(error),
         _ => Ok(Some(id)),
     }

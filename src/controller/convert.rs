@@ -32,9 +32,9 @@ pub fn user_state(state: wire::UserState) -> crd::UserState {
 
 pub fn email_verification(email: &crd::EmailSpec) -> wire::EmailVerification {
     match email.verification {
-        crd::EmailVerification::SendCode => {
-            wire::EmailVerification::SendCode { url_template: email.url_template.clone() }
-        }
+        crd::EmailVerification::SendCode => wire::EmailVerification::SendCode {
+            url_template: email.url_template.clone(),
+        },
         crd::EmailVerification::ReturnCode => wire::EmailVerification::ReturnCode {},
         crd::EmailVerification::Verified => wire::EmailVerification::IsVerified(true),
     }

@@ -12,9 +12,9 @@
 
 use kube::ResourceExt;
 
+use super::error::Error;
 use super::observe::fetch_user;
 use super::observed::FoundUser;
-use super::error::Error;
 use super::outcome::Outcome;
 use super::plan::{CreatePlan, PasswordSource, adoptable};
 use super::sync::store_codes;
@@ -44,7 +44,10 @@ pub async fn create(
     plan: CreatePlan,
     mut secret: SecretState,
 ) -> Result<Created, Outcome> {
-    let CreatePlan { mut request, password } = plan;
+    let CreatePlan {
+        mut request,
+        password,
+    } = plan;
     if let wire::CreateUserType::Human(human) = &mut request.user_type {
         let (value, store) = match initial_password(secrets, user, &password, secret).await {
             Ok((value, state)) => (value, state),
@@ -57,13 +60,18 @@ pub async fn create(
     match zitadel.create_user(&request).await {
         Ok(response) => {
             // If this write fails the sync step re-issues the codes; the user id is kept.
-            let codes = [(EMAIL_CODE_KEY, response.email_code), (PHONE_CODE_KEY, response.phone_code)];
+            let codes = [
+                (EMAIL_CODE_KEY, response.email_code),
+                (PHONE_CODE_KEY, response.phone_code),
+            ];
             if let Err(outcome) = store_codes(secrets, user, secret, codes).await {
                 return Err(outcome.with_user_id(response.id));
             }
             Ok(Created::New(response.id))
         }
-        Err(error) if error.is_user_id_taken() => resolve_taken_user_id(zitadel, user, &user_id).await,
+        Err(error) if error.is_user_id_taken() => {
+            resolve_taken_user_id(zitadel, user, &user_id).await
+        }
         Err(error) if error.is_username_taken() => resolve_taken_username(zitadel, user).await,
         Err(error) => Err(Outcome::zitadel_failure(error)),
     }
@@ -78,22 +86,34 @@ async fn initial_password(
 ) -> Result<(Option<wire::PasswordType>, SecretState), Box<Outcome>> {
     match source {
         PasswordSource::None => Ok((None, secret)),
-        PasswordSource::FromSecret { name, key, hashed, change_required } => {
-            let value = secrets
-                .read_key(name, key)
-                .await
-                .map_err(|error| Box::new(Outcome::retry(kube_unavailable(&error), error.into())))?;
+        PasswordSource::FromSecret {
+            name,
+            key,
+            hashed,
+            change_required,
+        } => {
+            let value = secrets.read_key(name, key).await.map_err(|error| {
+                Box::new(Outcome::retry(kube_unavailable(&error), error.into()))
+            })?;
             let Some(value) = value else {
                 return Err(Box::new(Outcome::blocked(Verdict::not_ready(
                     Reason::PasswordSecretMissing,
-                    format!("spec.human.password.secretRef: Secret {name} with key {key} does not exist in this namespace; create it"),
+                    format!(
+                        "spec.human.password.secretRef: Secret {name} with key {key} does not exist in this namespace; create it"
+                    ),
                 ))));
             };
             let change_required = *change_required;
             let password = if *hashed {
-                wire::PasswordType::HashedPassword(wire::HashedPassword { hash: value, change_required })
+                wire::PasswordType::HashedPassword(wire::HashedPassword {
+                    hash: value,
+                    change_required,
+                })
             } else {
-                wire::PasswordType::Password(wire::Password { password: value, change_required })
+                wire::PasswordType::Password(wire::Password {
+                    password: value,
+                    change_required,
+                })
             };
             Ok((Some(password), secret))
         }
@@ -106,18 +126,26 @@ async fn initial_password(
                     let stored = secrets
                         .store(user, secret, &[(PASSWORD_KEY, generated.clone())])
                         .await
-                        .map_err(|error| Box::new(Outcome::retry(kube_unavailable(&error), error.into())))?;
+                        .map_err(|error| {
+                            Box::new(Outcome::retry(kube_unavailable(&error), error.into()))
+                        })?;
                     (generated, stored)
                 }
             };
-            let password = wire::Password { password: value, change_required: *change_required };
+            let password = wire::Password {
+                password: value,
+                change_required: *change_required,
+            };
             Ok((Some(wire::PasswordType::Password(password)), secret))
         }
     }
 }
 
 fn kube_unavailable(error: &dyn std::error::Error) -> Verdict {
-    Verdict::not_ready(Reason::SecretWriteFailed, format!("reading or writing a Secret failed, retrying: {error}"))
+    Verdict::not_ready(
+        Reason::SecretWriteFailed,
+        format!("reading or writing a Secret failed, retrying: {error}"),
+    )
 }
 
 /// CreateUser said the id is taken: ours from a lost response, adoptable, or someone else's.
@@ -131,7 +159,9 @@ async fn resolve_taken_user_id(
         Ok(None) => {
             return Err(Outcome::blocked(Verdict::not_ready(
                 Reason::UserIdTaken,
-                format!("ZITADEL reports user id {user_id} as taken but returns no such user (a deleted user may still hold it); choose another spec.userId"),
+                format!(
+                    "ZITADEL reports user id {user_id} as taken but returns no such user (a deleted user may still hold it); choose another spec.userId"
+                ),
             )));
         }
         Err(error) => return Err(Outcome::zitadel_failure(error)),
@@ -202,8 +232,11 @@ fn adopt(user: &User, found: FoundUser) -> Result<Created, Outcome> {
 
 /// The username ZITADEL uses: the spec's, else its default (email for humans, id for machines).
 fn effective_username(user: &User) -> String {
-    user.spec.username.clone().unwrap_or_else(|| match &user.spec.human {
-        Some(human) => human.email.address.clone(),
-        None => super::plan::target_user_id(user),
-    })
+    user.spec
+        .username
+        .clone()
+        .unwrap_or_else(|| match &user.spec.human {
+            Some(human) => human.email.address.clone(),
+            None => super::plan::target_user_id(user),
+        })
 }

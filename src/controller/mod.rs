@@ -62,15 +62,25 @@ pub async fn run(
     let pending = Arc::new(std::sync::atomic::AtomicUsize::new(scopes.len()));
     let controllers = scopes.into_iter().map(|namespace| {
         let (users, secrets): (Api<User>, Api<Secret>) = match namespace.as_deref() {
-            Some(ns) => (Api::namespaced(ctx.kube.clone(), ns), Api::namespaced(ctx.kube.clone(), ns)),
+            Some(ns) => (
+                Api::namespaced(ctx.kube.clone(), ns),
+                Api::namespaced(ctx.kube.clone(), ns),
+            ),
             None => (Api::all(ctx.kube.clone()), Api::all(ctx.kube.clone())),
         };
         let (on_synced, pending) = (on_synced.clone(), pending.clone());
-        run_scope(ctx.clone(), users, secrets, concurrency, shutdown.clone(), move || {
-            if pending.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
-                on_synced();
-            }
-        })
+        run_scope(
+            ctx.clone(),
+            users,
+            secrets,
+            concurrency,
+            shutdown.clone(),
+            move || {
+                if pending.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+                    on_synced();
+                }
+            },
+        )
     });
     futures::future::join_all(controllers).await;
 }
@@ -98,7 +108,10 @@ async fn run_scope(
         }
     });
     Controller::for_stream(triggers, reader)
-        .owns(secrets, watcher::Config::default().labels(&owned_selector()))
+        .owns(
+            secrets,
+            watcher::Config::default().labels(&owned_selector()),
+        )
         .with_config(ControllerConfig::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)

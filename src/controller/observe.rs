@@ -25,7 +25,10 @@ pub async fn observe(
     user: &User,
     user_id: Option<&str>,
 ) -> Result<Observed, Error> {
-    let names_secret = user.status.as_ref().is_some_and(|s| s.secret_name.is_some());
+    let names_secret = user
+        .status
+        .as_ref()
+        .is_some_and(|s| s.secret_name.is_some());
     let secret = if needs_secret(&user.spec) || names_secret {
         secrets.observe(user).await?
     } else {
@@ -35,7 +38,9 @@ pub async fn observe(
         None => ZitadelSide::NotCreated,
         Some(id) => match fetch_user(zitadel, id).await? {
             Some(found) => ZitadelSide::Found(Box::new(found)),
-            None => ZitadelSide::Missing { user_id: id.to_owned() },
+            None => ZitadelSide::Missing {
+                user_id: id.to_owned(),
+            },
         },
     };
     Ok(Observed { zitadel, secret })
@@ -54,12 +59,20 @@ pub async fn fetch_user(
     let mut metadata = BTreeMap::new();
     loop {
         let request = ListUserMetadataRequest {
-            pagination: Some(ListQuery { offset: metadata.len() as u64, limit: METADATA_PAGE, asc: true }),
+            pagination: Some(ListQuery {
+                offset: metadata.len() as u64,
+                limit: METADATA_PAGE,
+                asc: true,
+            }),
             filters: Vec::new(),
         };
         let page = zitadel.list_user_metadata(user_id, &request).await?;
         let received = page.metadata.len();
-        metadata.extend(page.metadata.into_iter().map(|entry| (entry.key, entry.value)));
+        metadata.extend(
+            page.metadata
+                .into_iter()
+                .map(|entry| (entry.key, entry.value)),
+        );
         if received == 0 || metadata.len() as u64 >= page.pagination.total_result {
             break;
         }

@@ -45,6 +45,8 @@ pub struct FoundUser {
 impl FoundUser {
     /// The uid of the resource that owns this user, if marked.
     pub fn owner(&self) -> Option<&str> {
-        self.metadata.get(OWNER_METADATA_KEY).and_then(|v| std::str::from_utf8(v).ok())
+        self.metadata
+            .get(OWNER_METADATA_KEY)
+            .and_then(|v| std::str::from_utf8(v).ok())
     }
 }

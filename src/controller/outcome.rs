@@ -31,12 +31,20 @@ pub struct Note {
 impl Note {
     /// A normal event.
     pub fn normal(reason: &'static str, note: impl Into<String>) -> Self {
-        Self { warning: false, reason, note: note.into() }
+        Self {
+            warning: false,
+            reason,
+            note: note.into(),
+        }
     }
 
     /// A warning event.
     pub fn warning(reason: &'static str, note: impl Into<String>) -> Self {
-        Self { warning: true, reason, note: note.into() }
+        Self {
+            warning: true,
+            reason,
+            note: note.into(),
+        }
     }
 }
 
@@ -104,13 +112,18 @@ impl Outcome {
         let detail = error.to_string();
         match error.kind() {
             Kind::RateLimited => Self::retry(
-                Verdict::not_ready(Reason::RateLimited, format!("ZITADEL rate-limited the operator: {detail}")),
+                Verdict::not_ready(
+                    Reason::RateLimited,
+                    format!("ZITADEL rate-limited the operator: {detail}"),
+                ),
                 error.into(),
             ),
             Kind::Unauthenticated | Kind::Auth | Kind::Config => Self::retry(
                 Verdict::not_ready(
                     Reason::ZitadelUnauthenticated,
-                    format!("ZITADEL rejected the operator's credentials; check its PAT or key file: {detail}"),
+                    format!(
+                        "ZITADEL rejected the operator's credentials; check its PAT or key file: {detail}"
+                    ),
                 ),
                 error.into(),
             ),
@@ -131,7 +144,10 @@ impl Outcome {
                 format!("ZITADEL rejected the spec; fix it and re-apply: {detail}"),
             )),
             Kind::Transient | Kind::Decode => Self::retry(
-                Verdict::not_ready(Reason::ZitadelUnavailable, format!("ZITADEL is unavailable, retrying: {detail}")),
+                Verdict::not_ready(
+                    Reason::ZitadelUnavailable,
+                    format!("ZITADEL is unavailable, retrying: {detail}"),
+                ),
                 error.into(),
             ),
         }

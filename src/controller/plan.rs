@@ -15,9 +15,7 @@ use kube::ResourceExt;
 use super::convert;
 use super::observed::{FoundUser, OWNER_METADATA_KEY, Observed, ZitadelSide};
 use crate::conditions::{Reason, Verdict};
-use crate::crd::{
-    EmailVerification, HumanSpec, MachineSpec, PhoneVerification, User, UserSpec,
-};
+use crate::crd::{EmailVerification, HumanSpec, MachineSpec, PhoneVerification, User, UserSpec};
 use crate::secrets::{EMAIL_CODE_KEY, PHONE_CODE_KEY, SecretState, secret_name};
 use crate::zitadel::types as wire;
 
@@ -108,8 +106,14 @@ pub fn target_user_id(user: &User) -> String {
 pub fn needs_secret(spec: &UserSpec) -> bool {
     spec.human.as_ref().is_some_and(|human| {
         human.email.verification == EmailVerification::ReturnCode
-            || human.phone.as_ref().is_some_and(|p| p.verification == PhoneVerification::ReturnCode)
-            || human.password.as_ref().is_some_and(|p| p.generate == Some(true))
+            || human
+                .phone
+                .as_ref()
+                .is_some_and(|p| p.verification == PhoneVerification::ReturnCode)
+            || human
+                .password
+                .as_ref()
+                .is_some_and(|p| p.generate == Some(true))
     })
 }
 
@@ -121,7 +125,10 @@ pub fn desired_metadata(user: &User) -> BTreeMap<String, Vec<u8>> {
         .iter()
         .map(|(key, value)| (key.clone(), value.clone().into_bytes()))
         .collect();
-    desired.insert(OWNER_METADATA_KEY.to_owned(), user.uid().unwrap_or_default().into_bytes());
+    desired.insert(
+        OWNER_METADATA_KEY.to_owned(),
+        user.uid().unwrap_or_default().into_bytes(),
+    );
     desired
 }
 
@@ -129,7 +136,8 @@ pub fn desired_metadata(user: &User) -> BTreeMap<String, Vec<u8>> {
 pub fn decide(user: &User, observed: &Observed) -> Plan {
     match &observed.zitadel {
         ZitadelSide::NotCreated => {
-            if let Some(conflict) = secret_conflict(user, &observed.secret, needs_secret(&user.spec))
+            if let Some(conflict) =
+                secret_conflict(user, &observed.secret, needs_secret(&user.spec))
             {
                 return Plan::Blocked(conflict);
             }
@@ -206,7 +214,9 @@ pub fn adoptable(user: &User, found: &FoundUser) -> Result<(), Verdict> {
     let is_human = found.user.human.is_some();
     if is_human != user.spec.human.is_some() {
         let actual = if is_human { "human" } else { "machine" };
-        return refuse(format!("ZITADEL user {id} is a {actual} user; this User declares the other type"));
+        return refuse(format!(
+            "ZITADEL user {id} is a {actual} user; this User declares the other type"
+        ));
     }
     match found.owner() {
         Some(owner) if Some(owner) != user.uid().as_deref() => refuse(format!(
@@ -241,7 +251,9 @@ fn create_plan(user: &User) -> CreatePlan {
                 hashed: password.hashed,
                 change_required: password.change_required,
             },
-            None => PasswordSource::Generate { change_required: password.change_required },
+            None => PasswordSource::Generate {
+                change_required: password.change_required,
+            },
         })
         .unwrap_or(PasswordSource::None);
     CreatePlan {
@@ -296,7 +308,12 @@ fn sync_plan(user: &User, found: &FoundUser, secret: &SecretState) -> SyncPlan {
     }
     let mut issue_email_code = false;
     let mut issue_phone_code = false;
-    match (&spec.human, &found.user.human, &spec.machine, &found.user.machine) {
+    match (
+        &spec.human,
+        &found.user.human,
+        &spec.machine,
+        &found.user.machine,
+    ) {
         (Some(human), Some(observed), _, _) => {
             let diff = diff_human(human, observed, &mut changed);
             issue_email_code = diff.email.is_none()
@@ -304,7 +321,10 @@ fn sync_plan(user: &User, found: &FoundUser, secret: &SecretState) -> SyncPlan {
                 && !observed.email.is_verified
                 && !secret.has(EMAIL_CODE_KEY);
             issue_phone_code = diff.phone.is_none()
-                && human.phone.as_ref().is_some_and(|p| p.verification == PhoneVerification::ReturnCode)
+                && human
+                    .phone
+                    .as_ref()
+                    .is_some_and(|p| p.verification == PhoneVerification::ReturnCode)
                 && !observed.phone.is_verified
                 && !secret.has(PHONE_CODE_KEY);
             if diff != wire::UpdateHuman::default() {
@@ -342,10 +362,26 @@ fn diff_human(
     let want = &spec.profile;
     // Required names are always managed; optional ones only when the spec sets them (ZITADEL
     // cannot clear them: every UpdateUser profile field must be 1..200 characters).
-    set_if_differs(&mut profile.given_name, Some(&want.given_name), &have.given_name);
-    set_if_differs(&mut profile.family_name, Some(&want.family_name), &have.family_name);
-    set_if_differs(&mut profile.nick_name, want.nick_name.as_ref(), &have.nick_name);
-    set_if_differs(&mut profile.display_name, want.display_name.as_ref(), &have.display_name);
+    set_if_differs(
+        &mut profile.given_name,
+        Some(&want.given_name),
+        &have.given_name,
+    );
+    set_if_differs(
+        &mut profile.family_name,
+        Some(&want.family_name),
+        &have.family_name,
+    );
+    set_if_differs(
+        &mut profile.nick_name,
+        want.nick_name.as_ref(),
+        &have.nick_name,
+    );
+    set_if_differs(
+        &mut profile.display_name,
+        want.display_name.as_ref(),
+        &have.display_name,
+    );
     set_if_differs(
         &mut profile.preferred_language,
         want.preferred_language.as_ref(),
@@ -363,7 +399,11 @@ fn diff_human(
     }
 
     // ZITADEL matches addresses case-insensitively; a case-only difference is not a change.
-    if !spec.email.address.eq_ignore_ascii_case(&observed.email.email) {
+    if !spec
+        .email
+        .address
+        .eq_ignore_ascii_case(&observed.email.email)
+    {
         diff.email = Some(wire::SetHumanEmail {
             email: spec.email.address.clone(),
             verification: Some(convert::email_verification(&spec.email)),
@@ -381,7 +421,10 @@ fn diff_human(
     match &spec.phone {
         None if !observed.phone.phone.is_empty() => {
             // An empty number without verification removes the phone (contract §4.1).
-            diff.phone = Some(wire::SetHumanPhone { phone: String::new(), verification: None });
+            diff.phone = Some(wire::SetHumanPhone {
+                phone: String::new(),
+                verification: None,
+            });
             changed.push("phone");
         }
         None => {}
@@ -392,7 +435,9 @@ fn diff_human(
             });
             changed.push("phone");
         }
-        Some(phone) if phone.verification == PhoneVerification::Verified && !observed.phone.is_verified => {
+        Some(phone)
+            if phone.verification == PhoneVerification::Verified && !observed.phone.is_verified =>
+        {
             diff.phone = Some(wire::SetHumanPhone {
                 phone: phone.number.clone(),
                 verification: Some(wire::PhoneVerification::IsVerified(true)),
@@ -411,7 +456,11 @@ fn diff_machine(
 ) -> wire::UpdateMachine {
     let mut diff = wire::UpdateMachine::default();
     set_if_differs(&mut diff.name, Some(&spec.name), &observed.name);
-    set_if_differs(&mut diff.description, spec.description.as_ref(), &observed.description);
+    set_if_differs(
+        &mut diff.description,
+        spec.description.as_ref(),
+        &observed.description,
+    );
     let token_type = convert::access_token_type(spec.access_token_type);
     if token_type != observed.access_token_type {
         diff.access_token_type = Some(token_type);
@@ -439,7 +488,10 @@ fn diff_metadata(user: &User, found: &FoundUser) -> (Vec<wire::Metadata>, Vec<St
         .filter(|(key, value)| found.metadata.get(*key) != Some(*value))
         .map(|(key, value)| wire::Metadata::new(key.clone(), value.clone()))
         .collect();
-    let managed = user.status.iter().flat_map(|s| s.managed_metadata_keys.iter());
+    let managed = user
+        .status
+        .iter()
+        .flat_map(|s| s.managed_metadata_keys.iter());
     let delete = managed
         .filter(|key| !desired.contains_key(*key) && found.metadata.contains_key(*key))
         .cloned()

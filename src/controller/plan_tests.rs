@@ -18,22 +18,34 @@ fn found(user: &User, zitadel_user: wire::User) -> Observed {
         .iter()
         .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
         .collect();
-    metadata.insert(OWNER_METADATA_KEY.to_owned(), user.uid().unwrap_or_default().into_bytes());
+    metadata.insert(
+        OWNER_METADATA_KEY.to_owned(),
+        user.uid().unwrap_or_default().into_bytes(),
+    );
     Observed {
-        zitadel: ZitadelSide::Found(Box::new(FoundUser { user: zitadel_user, metadata })),
+        zitadel: ZitadelSide::Found(Box::new(FoundUser {
+            user: zitadel_user,
+            metadata,
+        })),
         secret: SecretState::Absent,
     }
 }
 
 /// `user` as it stands after a successful create: status names `id`, ZITADEL matches the spec.
 fn in_sync(mut user: User, id: &str) -> (User, Observed) {
-    user.status = Some(UserStatus { user_id: Some(id.to_owned()), ..UserStatus::default() });
+    user.status = Some(UserStatus {
+        user_id: Some(id.to_owned()),
+        ..UserStatus::default()
+    });
     let observed = found(&user, zitadel_user_for(&user, id));
     (user, observed)
 }
 
 fn not_created() -> Observed {
-    Observed { zitadel: ZitadelSide::NotCreated, secret: SecretState::Absent }
+    Observed {
+        zitadel: ZitadelSide::NotCreated,
+        secret: SecretState::Absent,
+    }
 }
 
 fn foreign_secret() -> SecretState {
@@ -50,7 +62,10 @@ fn owned_secret_with(key: &str) -> SecretState {
             }]),
             ..ObjectMeta::default()
         },
-        data: Some(BTreeMap::from([(key.to_owned(), ByteString(b"CODE42".to_vec()))])),
+        data: Some(BTreeMap::from([(
+            key.to_owned(),
+            ByteString(b"CODE42".to_vec()),
+        )])),
         ..Secret::default()
     };
     SecretState::classify(Some(secret), "uid-alice")
@@ -89,8 +104,15 @@ fn a_new_user_is_created_with_the_resource_uid_as_user_id_and_an_owner_marker() 
     let create = create_of(decide(&human("alice"), &not_created()));
     assert_eq!(create.request.user_id.as_deref(), Some("uid-alice"));
     assert_eq!(create.request.organization_id, "org-1");
-    let marker = create.request.metadata.iter().find(|m| m.key == OWNER_METADATA_KEY);
-    assert_eq!(marker.map(|m| m.value.as_slice()), Some(b"uid-alice".as_slice()));
+    let marker = create
+        .request
+        .metadata
+        .iter()
+        .find(|m| m.key == OWNER_METADATA_KEY);
+    assert_eq!(
+        marker.map(|m| m.value.as_slice()),
+        Some(b"uid-alice".as_slice())
+    );
     assert_eq!(create.password, PasswordSource::None);
 }
 
@@ -98,7 +120,13 @@ fn a_new_user_is_created_with_the_resource_uid_as_user_id_and_an_owner_marker() 
 fn an_explicit_user_id_is_used_for_creation() {
     let mut user = human("alice");
     user.spec.user_id = Some("alice".to_owned());
-    assert_eq!(create_of(decide(&user, &not_created())).request.user_id.as_deref(), Some("alice"));
+    assert_eq!(
+        create_of(decide(&user, &not_created()))
+            .request
+            .user_id
+            .as_deref(),
+        Some("alice")
+    );
 }
 
 #[test]
@@ -107,7 +135,10 @@ fn a_machine_is_created_with_its_token_type() {
     match create.request.user_type {
         wire::CreateUserType::Machine(machine) => {
             assert_eq!(machine.name, "CI bot");
-            assert_eq!(machine.access_token_type, Some(wire::AccessTokenType::Bearer));
+            assert_eq!(
+                machine.access_token_type,
+                Some(wire::AccessTokenType::Bearer)
+            );
         }
         other => panic!("expected a machine, got {other:?}"),
     }
@@ -124,11 +155,19 @@ fn the_password_source_follows_the_spec() {
         change_required: true,
     });
     let create = create_of(decide(&user, &not_created()));
-    assert_eq!(create.password, PasswordSource::Generate { change_required: true });
+    assert_eq!(
+        create.password,
+        PasswordSource::Generate {
+            change_required: true
+        }
+    );
 
     let human_spec = user.spec.human.as_mut().expect("human");
     human_spec.password = Some(PasswordSpec {
-        secret_ref: Some(SecretKeySelector { name: "init".to_owned(), key: "hash".to_owned() }),
+        secret_ref: Some(SecretKeySelector {
+            name: "init".to_owned(),
+            key: "hash".to_owned(),
+        }),
         generate: None,
         hashed: true,
         change_required: false,
@@ -149,13 +188,22 @@ fn the_password_source_follows_the_spec() {
 fn nothing_is_created_while_the_secret_for_its_codes_belongs_to_someone_else() {
     let mut user = human("alice");
     user.spec.human.as_mut().expect("human").email.verification = EmailVerification::ReturnCode;
-    let observed = Observed { zitadel: ZitadelSide::NotCreated, secret: foreign_secret() };
-    assert_eq!(blocked_reason(decide(&user, &observed)), Reason::SecretConflict);
+    let observed = Observed {
+        zitadel: ZitadelSide::NotCreated,
+        secret: foreign_secret(),
+    };
+    assert_eq!(
+        blocked_reason(decide(&user, &observed)),
+        Reason::SecretConflict
+    );
 }
 
 #[test]
 fn a_foreign_secret_does_not_block_a_user_that_stores_nothing() {
-    let observed = Observed { zitadel: ZitadelSide::NotCreated, secret: foreign_secret() };
+    let observed = Observed {
+        zitadel: ZitadelSide::NotCreated,
+        secret: foreign_secret(),
+    };
     create_of(decide(&human("alice"), &observed));
 }
 
@@ -201,8 +249,14 @@ fn a_changed_email_is_sent_with_its_verification_mode() {
     let sync = sync_of(decide(&user, &observed));
     let sent = human_update(&sync).email.as_ref().expect("email update");
     assert_eq!(sent.email, "new@acme.example");
-    assert_eq!(sent.verification, Some(wire::EmailVerification::ReturnCode {}));
-    assert!(!sync.issue_email_code, "UpdateUser itself returns the new code");
+    assert_eq!(
+        sent.verification,
+        Some(wire::EmailVerification::ReturnCode {})
+    );
+    assert!(
+        !sync.issue_email_code,
+        "UpdateUser itself returns the new code"
+    );
 }
 
 #[test]
@@ -220,7 +274,10 @@ fn an_unverified_email_is_marked_verified_when_the_spec_says_verified() {
     }
     let sync = sync_of(decide(&user, &observed));
     let sent = human_update(&sync).email.as_ref().expect("email update");
-    assert_eq!(sent.verification, Some(wire::EmailVerification::IsVerified(true)));
+    assert_eq!(
+        sent.verification,
+        Some(wire::EmailVerification::IsVerified(true))
+    );
 }
 
 #[test]
@@ -251,18 +308,26 @@ fn a_phone_removed_from_the_spec_is_removed_in_zitadel() {
     let sync = sync_of(decide(&user, &observed));
     let phone = human_update(&sync).phone.as_ref().expect("phone update");
     assert_eq!(phone.phone, "");
-    assert_eq!(phone.verification, None, "removal with a verification is an InvalidArgument");
+    assert_eq!(
+        phone.verification, None,
+        "removal with a verification is an InvalidArgument"
+    );
 }
 
 #[test]
 fn a_new_phone_is_set_with_its_verification_mode() {
     let (mut user, observed) = in_sync(human("alice"), "42");
-    user.spec.human.as_mut().expect("human").phone =
-        Some(PhoneSpec { number: "+41791234567".to_owned(), verification: PhoneVerification::Verified });
+    user.spec.human.as_mut().expect("human").phone = Some(PhoneSpec {
+        number: "+41791234567".to_owned(),
+        verification: PhoneVerification::Verified,
+    });
     let sync = sync_of(decide(&user, &observed));
     let phone = human_update(&sync).phone.as_ref().expect("phone update");
     assert_eq!(phone.phone, "+41791234567");
-    assert_eq!(phone.verification, Some(wire::PhoneVerification::IsVerified(true)));
+    assert_eq!(
+        phone.verification,
+        Some(wire::PhoneVerification::IsVerified(true))
+    );
 }
 
 #[test]
@@ -270,7 +335,10 @@ fn a_changed_username_is_updated() {
     let (mut user, observed) = in_sync(human("alice"), "42");
     user.spec.username = Some("al".to_owned());
     let sync = sync_of(decide(&user, &observed));
-    assert_eq!(sync.update.as_ref().and_then(|u| u.username.as_deref()), Some("al"));
+    assert_eq!(
+        sync.update.as_ref().and_then(|u| u.username.as_deref()),
+        Some("al")
+    );
     assert_eq!(sync.changed_fields, ["username"]);
 }
 
@@ -294,11 +362,15 @@ fn machine_fields_that_differ_are_updated() {
 #[test]
 fn metadata_is_set_when_new_and_deleted_only_when_the_operator_managed_it() {
     let (mut user, mut observed) = in_sync(human("alice"), "42");
-    user.spec.metadata.insert("team".to_owned(), "payments".to_owned());
+    user.spec
+        .metadata
+        .insert("team".to_owned(), "payments".to_owned());
     user.status.as_mut().expect("status").managed_metadata_keys = vec!["old".to_owned()];
     if let ZitadelSide::Found(found) = &mut observed.zitadel {
         found.metadata.insert("old".to_owned(), b"x".to_vec());
-        found.metadata.insert("set-by-someone-else".to_owned(), b"y".to_vec());
+        found
+            .metadata
+            .insert("set-by-someone-else".to_owned(), b"y".to_vec());
     }
     let sync = sync_of(decide(&user, &observed));
     assert_eq!(sync.set_metadata, [wire::Metadata::new("team", "payments")]);
@@ -308,39 +380,61 @@ fn metadata_is_set_when_new_and_deleted_only_when_the_operator_managed_it() {
 #[test]
 fn a_user_deleted_in_zitadel_is_reported_and_not_recreated() {
     let mut user = human("alice");
-    user.status = Some(UserStatus { user_id: Some("42".to_owned()), ..UserStatus::default() });
+    user.status = Some(UserStatus {
+        user_id: Some("42".to_owned()),
+        ..UserStatus::default()
+    });
     let observed = Observed {
-        zitadel: ZitadelSide::Missing { user_id: "42".to_owned() },
+        zitadel: ZitadelSide::Missing {
+            user_id: "42".to_owned(),
+        },
         secret: SecretState::Absent,
     };
-    assert_eq!(blocked_reason(decide(&user, &observed)), Reason::UserDeletedInZitadel);
+    assert_eq!(
+        blocked_reason(decide(&user, &observed)),
+        Reason::UserDeletedInZitadel
+    );
 }
 
 #[test]
 fn a_user_marked_by_another_resource_is_refused() {
     let (user, mut observed) = in_sync(human("alice"), "42");
     if let ZitadelSide::Found(found) = &mut observed.zitadel {
-        found.metadata.insert(OWNER_METADATA_KEY.to_owned(), b"uid-someone-else".to_vec());
+        found
+            .metadata
+            .insert(OWNER_METADATA_KEY.to_owned(), b"uid-someone-else".to_vec());
     }
-    assert_eq!(blocked_reason(decide(&user, &observed)), Reason::AdoptionRefused);
+    assert_eq!(
+        blocked_reason(decide(&user, &observed)),
+        Reason::AdoptionRefused
+    );
 }
 
 #[test]
 fn a_user_of_another_organization_or_type_is_refused() {
     let (mut user, observed) = in_sync(human("alice"), "42");
     user.spec.organization_id = "org-2".to_owned();
-    assert_eq!(blocked_reason(decide(&user, &observed)), Reason::AdoptionRefused);
+    assert_eq!(
+        blocked_reason(decide(&user, &observed)),
+        Reason::AdoptionRefused
+    );
 
     let (bot, _) = in_sync(machine("alice"), "42");
     let (_, human_observed) = in_sync(human("alice"), "42");
-    assert_eq!(blocked_reason(decide(&bot, &human_observed)), Reason::AdoptionRefused);
+    assert_eq!(
+        blocked_reason(decide(&bot, &human_observed)),
+        Reason::AdoptionRefused
+    );
 }
 
 #[test]
 fn a_spec_user_id_other_than_the_managed_one_is_a_mismatch() {
     let (mut user, observed) = in_sync(human("alice"), "42");
     user.spec.user_id = Some("alice".to_owned());
-    assert_eq!(blocked_reason(decide(&user, &observed)), Reason::UserIdMismatch);
+    assert_eq!(
+        blocked_reason(decide(&user, &observed)),
+        Reason::UserIdMismatch
+    );
 }
 
 #[test]
@@ -349,6 +443,9 @@ fn the_target_user_id_prefers_status_then_spec_then_uid() {
     assert_eq!(target_user_id(&user), "uid-alice");
     user.spec.user_id = Some("alice".to_owned());
     assert_eq!(target_user_id(&user), "alice");
-    user.status = Some(UserStatus { user_id: Some("42".to_owned()), ..UserStatus::default() });
+    user.status = Some(UserStatus {
+        user_id: Some("42".to_owned()),
+        ..UserStatus::default()
+    });
     assert_eq!(target_user_id(&user), "42");
 }

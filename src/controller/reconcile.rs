@@ -64,7 +64,9 @@ pub async fn reconcile(user: Arc<User>, ctx: Arc<Context>) -> Result<Action, Err
 
 /// Requeues a failed reconcile after the object's next backoff delay.
 pub fn error_policy(user: Arc<User>, error: &Error, ctx: Arc<Context>) -> Action {
-    let delay = ctx.backoff.next_delay(&ObjectRef::from_obj(user.as_ref()), error.retry_after());
+    let delay = ctx
+        .backoff
+        .next_delay(&ObjectRef::from_obj(user.as_ref()), error.retry_after());
     tracing::warn!(
         namespace = user.namespace().as_deref().unwrap_or_default(),
         name = %user.name_any(),
@@ -94,7 +96,8 @@ async fn apply(
     }
     publish(ctx, user, &outcome.notes).await;
     let state = status.state.map_or("Unknown", UserState::as_str);
-    ctx.metrics.set_user(object_key(user), outcome.verdict.ready, state);
+    ctx.metrics
+        .set_user(object_key(user), outcome.verdict.ready, state);
     if !outcome.verdict.ready {
         blocked.store(true, Ordering::Relaxed);
     }
@@ -117,9 +120,14 @@ async fn converge(ctx: &Context, secrets: &Secrets, user: &User) -> Outcome {
     for _round in 0..2 {
         let observed = match observe(&ctx.zitadel, secrets, user, user_id.as_deref()).await {
             Ok(observed) => observed,
-            Err(Error::Zitadel(error)) => return finish(Outcome::zitadel_failure(error), user_id, notes),
+            Err(Error::Zitadel(error)) => {
+                return finish(Outcome::zitadel_failure(error), user_id, notes);
+            }
             Err(error) => {
-                let verdict = Verdict::not_ready(Reason::SecretWriteFailed, format!("reading the User's Secret failed: {error}"));
+                let verdict = Verdict::not_ready(
+                    Reason::SecretWriteFailed,
+                    format!("reading the User's Secret failed: {error}"),
+                );
                 return finish(Outcome::retry(verdict, error), user_id, notes);
             }
         };
@@ -134,19 +142,32 @@ async fn converge(ctx: &Context, secrets: &Secrets, user: &User) -> Outcome {
                 outcome.owns_secret = matches!(observed.secret, SecretState::Owned(_));
                 return finish(outcome, user_id, notes);
             }
-            Plan::Create(plan) => match create(&ctx.zitadel, secrets, user, *plan, observed.secret).await {
+            Plan::Create(plan) => match create(&ctx.zitadel, secrets, user, *plan, observed.secret)
+                .await
+            {
                 Ok(created) => {
                     let (id, note) = match created {
                         Created::New(user_id) => {
-                            let note = Note::normal("Created", format!("created ZITADEL user {user_id}"));
+                            let note =
+                                Note::normal("Created", format!("created ZITADEL user {user_id}"));
                             (user_id, note)
                         }
                         Created::Recovered(user_id) => {
-                            let note = Note::normal("Created", format!("found ZITADEL user {user_id}, created by an earlier attempt whose response was lost"));
+                            let note = Note::normal(
+                                "Created",
+                                format!(
+                                    "found ZITADEL user {user_id}, created by an earlier attempt whose response was lost"
+                                ),
+                            );
                             (user_id, note)
                         }
                         Created::Adopted(user_id) => {
-                            let note = Note::normal("Adopted", format!("adopted existing ZITADEL user {user_id} (spec.adoptExisting)"));
+                            let note = Note::normal(
+                                "Adopted",
+                                format!(
+                                    "adopted existing ZITADEL user {user_id} (spec.adoptExisting)"
+                                ),
+                            );
                             (user_id, note)
                         }
                     };
@@ -174,7 +195,10 @@ async fn converge(ctx: &Context, secrets: &Secrets, user: &User) -> Outcome {
                             }
                             tracing::info!(changed = ?what, "ZITADEL user updated");
                             if !what.is_empty() {
-                                notes.push(Note::normal("Updated", format!("updated in ZITADEL: {}", what.join(", "))));
+                                notes.push(Note::normal(
+                                    "Updated",
+                                    format!("updated in ZITADEL: {}", what.join(", ")),
+                                ));
                             }
                         }
                         let mut outcome = Outcome::new(Verdict::ready(), Next::Resync);
@@ -192,7 +216,10 @@ async fn converge(ctx: &Context, secrets: &Secrets, user: &User) -> Outcome {
         }
     }
     // Unreachable in practice: a second round always observes the user just created.
-    let verdict = Verdict::not_ready(Reason::Creating, "waiting for the new ZITADEL user to be readable");
+    let verdict = Verdict::not_ready(
+        Reason::Creating,
+        "waiting for the new ZITADEL user to be readable",
+    );
     finish(Outcome::new(verdict, Next::ConflictRetry), user_id, notes)
 }
 
@@ -217,7 +244,10 @@ async fn cleanup(ctx: &Context, api: &Api<User>, user: &User) -> Result<Action, 
         Ok(handled) => {
             if let Some(id) = handled {
                 let note = if orphan {
-                    Note::normal("Orphaned", format!("left ZITADEL user {id} in place (deletionPolicy: Orphan)"))
+                    Note::normal(
+                        "Orphaned",
+                        format!("left ZITADEL user {id} in place (deletionPolicy: Orphan)"),
+                    )
                 } else {
                     Note::normal("Deleted", format!("deleted ZITADEL user {id}"))
                 };
@@ -230,17 +260,30 @@ async fn cleanup(ctx: &Context, api: &Api<User>, user: &User) -> Result<Action, 
         Err(error) => {
             let verdict = Verdict::not_ready(
                 Reason::DeletionBlocked,
-                format!("cleaning up the ZITADEL user failed; the User stays until it succeeds: {error}"),
+                format!(
+                    "cleaning up the ZITADEL user failed; the User stays until it succeeds: {error}"
+                ),
             );
             let outcome = Outcome::new(verdict, Next::ConflictRetry);
             let status = desired_status(user, &outcome, jiff::Timestamp::now());
             write_status(api, user, &status).await?;
-            publish(ctx, user, &[Note::warning(Reason::DeletionBlocked.as_str(), outcome.verdict.message.clone())]).await;
+            publish(
+                ctx,
+                user,
+                &[Note::warning(
+                    Reason::DeletionBlocked.as_str(),
+                    outcome.verdict.message.clone(),
+                )],
+            )
+            .await;
             Err(Error::Zitadel(error))
         }
     }
 }
 
 fn object_key(user: &User) -> ObjectKey {
-    ObjectKey { namespace: user.namespace().unwrap_or_default(), name: user.name_any() }
+    ObjectKey {
+        namespace: user.namespace().unwrap_or_default(),
+        name: user.name_any(),
+    }
 }

@@ -23,9 +23,14 @@ pub fn desired_status(user: &User, outcome: &Outcome, now: Timestamp) -> UserSta
         observed_generation: generation,
         user_id: outcome.user_id.clone().or(current.user_id),
         organization_id: Some(user.spec.organization_id.clone()),
-        r#type: Some(if user.spec.human.is_some() { UserType::Human } else { UserType::Machine }),
+        r#type: Some(if user.spec.human.is_some() {
+            UserType::Human
+        } else {
+            UserType::Machine
+        }),
         state: outcome.state.or(current.state),
-        secret_name: (outcome.owns_secret || current.secret_name.is_some()).then(|| secret_name(user)),
+        secret_name: (outcome.owns_secret || current.secret_name.is_some())
+            .then(|| secret_name(user)),
         managed_metadata_keys: outcome
             .managed_metadata_keys
             .clone()
@@ -35,13 +40,22 @@ pub fn desired_status(user: &User, outcome: &Outcome, now: Timestamp) -> UserSta
 }
 
 /// Writes `desired` as the status of `user` unless it already is. Returns whether it wrote.
-pub async fn write_status(api: &Api<User>, user: &User, desired: &UserStatus) -> Result<bool, kube::Error> {
+pub async fn write_status(
+    api: &Api<User>,
+    user: &User,
+    desired: &UserStatus,
+) -> Result<bool, kube::Error> {
     let current = user.status.clone().unwrap_or_default();
     if current == *desired {
         return Ok(false);
     }
     let patch = json!({ "status": merge_patch(&current, desired) });
-    api.patch_status(&user.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+    api.patch_status(
+        &user.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await?;
     Ok(true)
 }
 
@@ -65,7 +79,11 @@ pub async fn publish(ctx: &Context, user: &User, notes: &[Note]) {
     let reference = user.object_ref(&());
     for note in notes {
         let event = KubeEvent {
-            type_: if note.warning { EventType::Warning } else { EventType::Normal },
+            type_: if note.warning {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
             reason: note.reason.to_owned(),
             note: Some(note.note.clone()),
             action: "Reconcile".to_owned(),
@@ -103,7 +121,10 @@ mod tests {
         let mut ready = Outcome::new(Verdict::ready(), Next::Resync).with_user_id("42");
         ready.managed_metadata_keys = Some(vec!["team".to_owned()]);
         user.status = Some(desired_status(&user, &ready, now()));
-        let failed = Outcome::new(Verdict::not_ready(Reason::ZitadelUnavailable, "down"), Next::ConflictRetry);
+        let failed = Outcome::new(
+            Verdict::not_ready(Reason::ZitadelUnavailable, "down"),
+            Next::ConflictRetry,
+        );
         let status = desired_status(&user, &failed, now());
         assert_eq!(status.user_id.as_deref(), Some("42"));
         assert_eq!(status.managed_metadata_keys, ["team"]);
@@ -112,7 +133,10 @@ mod tests {
 
     #[test]
     fn a_merge_patch_nulls_fields_that_disappear() {
-        let current = UserStatus { secret_name: Some("s".to_owned()), ..UserStatus::default() };
+        let current = UserStatus {
+            secret_name: Some("s".to_owned()),
+            ..UserStatus::default()
+        };
         let patch = merge_patch(&current, &UserStatus::default());
         assert_eq!(patch["secretName"], Value::Null);
     }

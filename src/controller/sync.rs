@@ -33,14 +33,23 @@ pub async fn sync(
             }
             Err(error) => return Err(Outcome::zitadel_failure(error)),
         };
-        let codes = [(EMAIL_CODE_KEY, response.email_code), (PHONE_CODE_KEY, response.phone_code)];
+        let codes = [
+            (EMAIL_CODE_KEY, response.email_code),
+            (PHONE_CODE_KEY, response.phone_code),
+        ];
         secret = store_codes(secrets, user, secret, codes).await?;
     }
     if !plan.set_metadata.is_empty() {
-        zitadel.set_user_metadata(id, &plan.set_metadata).await.map_err(Outcome::zitadel_failure)?;
+        zitadel
+            .set_user_metadata(id, &plan.set_metadata)
+            .await
+            .map_err(Outcome::zitadel_failure)?;
     }
     if !plan.delete_metadata.is_empty() {
-        match zitadel.delete_user_metadata(id, &plan.delete_metadata).await {
+        match zitadel
+            .delete_user_metadata(id, &plan.delete_metadata)
+            .await
+        {
             // Someone removed a key since it was read: the goal is reached all the same.
             Err(error) if !error.is_not_found() => return Err(Outcome::zitadel_failure(error)),
             _ => {}
@@ -51,14 +60,26 @@ pub async fn sync(
             .send_email_code(id, &CodeDelivery::ReturnCode {})
             .await
             .map_err(Outcome::zitadel_failure)?;
-        secret = store_codes(secrets, user, secret, [(EMAIL_CODE_KEY, response.verification_code)]).await?;
+        secret = store_codes(
+            secrets,
+            user,
+            secret,
+            [(EMAIL_CODE_KEY, response.verification_code)],
+        )
+        .await?;
     }
     if plan.issue_phone_code {
         let response = zitadel
             .resend_phone_code(id, &PhoneCodeDelivery::ReturnCode {})
             .await
             .map_err(Outcome::zitadel_failure)?;
-        secret = store_codes(secrets, user, secret, [(PHONE_CODE_KEY, response.verification_code)]).await?;
+        secret = store_codes(
+            secrets,
+            user,
+            secret,
+            [(PHONE_CODE_KEY, response.verification_code)],
+        )
+        .await?;
     }
     Ok(secret)
 }
@@ -70,8 +91,10 @@ pub(super) async fn store_codes<const N: usize>(
     secret: SecretState,
     codes: [(&'static str, Option<Sensitive<String>>); N],
 ) -> Result<SecretState, Outcome> {
-    let codes: Vec<_> =
-        codes.into_iter().filter_map(|(key, code)| code.map(|code| (key, code))).collect();
+    let codes: Vec<_> = codes
+        .into_iter()
+        .filter_map(|(key, code)| code.map(|code| (key, code)))
+        .collect();
     if codes.is_empty() {
         return Ok(secret);
     }

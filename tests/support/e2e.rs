@@ -104,29 +104,51 @@ impl Harness {
         let (emulators, kube_config, zitadel_url, org_id, namespace) = match real {
             Some(kubeconfig) => {
                 let env = |name: &str| {
-                    std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set with E2E_KUBECONFIG"))
+                    std::env::var(name)
+                        .unwrap_or_else(|_| panic!("{name} must be set with E2E_KUBECONFIG"))
                 };
                 std::fs::write(&pat_file, env("E2E_ZITADEL_PAT")).expect("PAT file written");
                 let kube = real_config(&kubeconfig).await;
                 let namespace = format!("zuo-e2e-{}", random_suffix());
-                (None, kube, env("E2E_ZITADEL_URL"), env("E2E_ZITADEL_ORG_ID"), namespace)
+                (
+                    None,
+                    kube,
+                    env("E2E_ZITADEL_URL"),
+                    env("E2E_ZITADEL_ORG_ID"),
+                    namespace,
+                )
             }
             None => {
                 let kube_emulator = KubeEmulator::start(KubeEmulatorConfig::default())
                     .await
                     .expect("the Kubernetes emulator starts");
-                let config = EmulatorConfig { list_delay: options.list_delay, ..EmulatorConfig::default() };
-                let zitadel = ZitadelEmulator::start(config).await.expect("the ZITADEL emulator starts");
+                let config = EmulatorConfig {
+                    list_delay: options.list_delay,
+                    ..EmulatorConfig::default()
+                };
+                let zitadel = ZitadelEmulator::start(config)
+                    .await
+                    .expect("the ZITADEL emulator starts");
                 zitadel.create_organization_with_id(ORG_ID, "acme");
                 std::fs::write(&pat_file, zitadel.admin_pat()).expect("PAT file written");
-                let kube = kube::Config::new(kube_emulator.url().parse().expect("a valid emulator URL"));
+                let kube =
+                    kube::Config::new(kube_emulator.url().parse().expect("a valid emulator URL"));
                 let url = zitadel.url();
-                let emulators = Emulators { kube: kube_emulator, zitadel };
-                (Some(emulators), kube, url, ORG_ID.to_owned(), "e2e".to_owned())
+                let emulators = Emulators {
+                    kube: kube_emulator,
+                    zitadel,
+                };
+                (
+                    Some(emulators),
+                    kube,
+                    url,
+                    ORG_ID.to_owned(),
+                    "e2e".to_owned(),
+                )
             }
         };
-        let operator_kube =
-            zitadel_user_operator::operator::kube_client(kube_config.clone()).expect("the operator's client");
+        let operator_kube = zitadel_user_operator::operator::kube_client(kube_config.clone())
+            .expect("the operator's client");
         let kube = kube::Client::try_from(kube_config).expect("a kube client");
         let harness = Self {
             emulators,
@@ -147,7 +169,9 @@ impl Harness {
 
     /// The emulators; panics in real mode, where fault-injection tests do not run.
     pub fn emulators(&self) -> &Emulators {
-        self.emulators.as_ref().expect("this test needs the emulators (unset E2E_KUBECONFIG)")
+        self.emulators
+            .as_ref()
+            .expect("this test needs the emulators (unset E2E_KUBECONFIG)")
     }
 
     /// Whether this run talks to a real cluster and ZITADEL.
@@ -189,7 +213,10 @@ impl Harness {
     pub async fn stop_operator(&mut self) {
         if let Some((stop, task)) = self.operator.take() {
             let _ = stop.send(());
-            tokio::time::timeout(WAIT, task).await.expect("the operator stops").expect("no panic");
+            tokio::time::timeout(WAIT, task)
+                .await
+                .expect("the operator stops")
+                .expect("no panic");
         }
     }
 
@@ -213,7 +240,10 @@ impl Harness {
 
     /// A ZITADEL client with the operator's credentials, to check ZITADEL's side in both modes.
     pub fn zitadel(&self) -> ZitadelClient {
-        let config = ClientConfig::new(self.zitadel_url.clone(), Credentials::PatFile(self.pat_file.clone()));
+        let config = ClientConfig::new(
+            self.zitadel_url.clone(),
+            Credentials::PatFile(self.pat_file.clone()),
+        );
         ZitadelClient::new(config).expect("a ZITADEL client")
     }
 
@@ -221,7 +251,10 @@ impl Harness {
     pub async fn create(&self, mut user: User) -> User {
         user.metadata.namespace = Some(self.namespace.clone());
         user.spec.organization_id = self.org_id.clone();
-        self.users().create(&PostParams::default(), &user).await.expect("the User is created")
+        self.users()
+            .create(&PostParams::default(), &user)
+            .await
+            .expect("the User is created")
     }
 
     /// Replaces `name` with `change` applied (a PUT with its resourceVersion), as applying a new
@@ -229,16 +262,27 @@ impl Harness {
     pub async fn edit(&self, name: &str, change: impl FnOnce(&mut User)) {
         let mut user = self.users().get(name).await.expect("the User exists");
         change(&mut user);
-        self.users().replace(name, &PostParams::default(), &user).await.expect("the spec is updated");
+        self.users()
+            .replace(name, &PostParams::default(), &user)
+            .await
+            .expect("the spec is updated");
     }
 
     /// Deletes `name` (the operator's finalizer decides when it is gone).
     pub async fn delete(&self, name: &str) {
-        self.users().delete(name, &DeleteParams::default()).await.expect("delete accepted");
+        self.users()
+            .delete(name, &DeleteParams::default())
+            .await
+            .expect("delete accepted");
     }
 
     /// Waits until `name` satisfies `condition`, returning it.
-    pub async fn wait_for(&self, name: &str, what: &str, condition: impl Fn(&User) -> bool) -> User {
+    pub async fn wait_for(
+        &self,
+        name: &str,
+        what: &str,
+        condition: impl Fn(&User) -> bool,
+    ) -> User {
         let users = self.users();
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
@@ -258,26 +302,44 @@ impl Harness {
 
     /// Waits until `name` is Ready for its current generation.
     pub async fn wait_ready(&self, name: &str) -> User {
-        self.wait_for(name, "Ready=True", |user| ready_reason(user) == Some(("True", "Reconciled"))).await
+        self.wait_for(name, "Ready=True", |user| {
+            ready_reason(user) == Some(("True", "Reconciled"))
+        })
+        .await
     }
 
     /// Waits until `name` is not ready for `reason`.
     pub async fn wait_reason(&self, name: &str, reason: &str) -> User {
-        self.wait_for(name, reason, |user| ready_reason(user).is_some_and(|(_, r)| r == reason)).await
+        self.wait_for(name, reason, |user| {
+            ready_reason(user).is_some_and(|(_, r)| r == reason)
+        })
+        .await
     }
 
     /// Waits until `name` no longer exists.
     pub async fn wait_gone(&self, name: &str) {
         let users = self.users();
         self.eventually(&format!("{name} to be deleted"), || async {
-            users.get_opt(name).await.expect("the API answers").is_none().then_some(())
+            users
+                .get_opt(name)
+                .await
+                .expect("the API answers")
+                .is_none()
+                .then_some(())
         })
         .await;
     }
 
     /// The data of the Secret `name`, decoded as text, if it exists.
-    pub async fn secret_data(&self, name: &str) -> Option<std::collections::BTreeMap<String, String>> {
-        let secret = self.secrets().get_opt(name).await.expect("the API answers")?;
+    pub async fn secret_data(
+        &self,
+        name: &str,
+    ) -> Option<std::collections::BTreeMap<String, String>> {
+        let secret = self
+            .secrets()
+            .get_opt(name)
+            .await
+            .expect("the API answers")?;
         Some(
             secret
                 .data
@@ -299,7 +361,10 @@ impl Harness {
             if let Some(value) = check().await {
                 return value;
             }
-            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -311,13 +376,19 @@ impl Harness {
             .await
             .expect("the CRD is installed");
         let established = await_condition(crds, User::crd_name(), conditions::is_crd_established());
-        tokio::time::timeout(WAIT, established).await.expect("the CRD is established").expect("watch works");
+        tokio::time::timeout(WAIT, established)
+            .await
+            .expect("the CRD is established")
+            .expect("watch works");
     }
 
     async fn create_namespace(&self) {
         let namespaces: Api<Namespace> = Api::all(self.kube.clone());
         let namespace = Namespace {
-            metadata: ObjectMeta { name: Some(self.namespace.clone()), ..ObjectMeta::default() },
+            metadata: ObjectMeta {
+                name: Some(self.namespace.clone()),
+                ..ObjectMeta::default()
+            },
             ..Namespace::default()
         };
         match namespaces.create(&PostParams::default(), &namespace).await {
@@ -344,12 +415,25 @@ impl Drop for Harness {
 
 async fn cleanup_namespace(kube: kube::Client, namespace: String) {
     let users: Api<User> = Api::namespaced(kube.clone(), &namespace);
-    for user in users.list(&Default::default()).await.map(|l| l.items).unwrap_or_default() {
+    for user in users
+        .list(&Default::default())
+        .await
+        .map(|l| l.items)
+        .unwrap_or_default()
+    {
         let patch = serde_json::json!({ "metadata": { "finalizers": null } });
-        let _ = users.patch(&user.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await;
+        let _ = users
+            .patch(
+                &user.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
+            .await;
     }
     let namespaces: Api<Namespace> = Api::all(kube);
-    let _ = namespaces.delete(&namespace, &DeleteParams::default()).await;
+    let _ = namespaces
+        .delete(&namespace, &DeleteParams::default())
+        .await;
 }
 
 /// `(status, reason)` of the Ready condition for the current generation.
@@ -363,9 +447,12 @@ pub fn ready_reason(user: &User) -> Option<(&str, &str)> {
 }
 
 async fn real_config(kubeconfig: &str) -> kube::Config {
-    let kubeconfig = kube::config::Kubeconfig::read_from(kubeconfig).expect("E2E_KUBECONFIG is readable");
+    let kubeconfig =
+        kube::config::Kubeconfig::read_from(kubeconfig).expect("E2E_KUBECONFIG is readable");
     let options = kube::config::KubeConfigOptions::default();
-    kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.expect("a valid kubeconfig")
+    kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .expect("a valid kubeconfig")
 }
 
 /// Requests the operator made to the Kubernetes emulator, as `(verb, group, resource[/sub])`.
@@ -388,5 +475,7 @@ pub fn operator_requests(emulators: &Emulators) -> Vec<(String, String, String)>
 fn random_suffix() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
-    (0..6).map(|_| char::from(b'a' + rng.random_range(0..26))).collect()
+    (0..6)
+        .map(|_| char::from(b'a' + rng.random_range(0..26)))
+        .collect()
 }

@@ -271,12 +271,16 @@ impl ZitadelEmulator {
 
     /// Whether `code` is the email verification code ZITADEL currently accepts for the user.
     pub fn email_code_is_valid(&self, user_id: &str, code: &str) -> bool {
-        self.human_code(user_id, |human| human.email_code.as_ref().is_some_and(|p| p.matches(code)))
+        self.human_code(user_id, |human| {
+            human.email_code.as_ref().is_some_and(|p| p.matches(code))
+        })
     }
 
     /// Whether `code` is the phone verification code ZITADEL currently accepts for the user.
     pub fn phone_code_is_valid(&self, user_id: &str, code: &str) -> bool {
-        self.human_code(user_id, |human| human.phone_code.as_ref().is_some_and(|p| p.matches(code)))
+        self.human_code(user_id, |human| {
+            human.phone_code.as_ref().is_some_and(|p| p.matches(code))
+        })
     }
 
     fn human_code(&self, user_id: &str, check: impl FnOnce(&Human) -> bool) -> bool {

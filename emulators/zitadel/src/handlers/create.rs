@@ -18,8 +18,8 @@ use crate::protojson::timestamp;
 use crate::random;
 use crate::state::metadata;
 use crate::state::users::{
-    PendingCode,
-    Email, EmulatedUser, Human, IdpLink, Machine, PasswordInfo, Phone, Profile, UserKind,
+    Email, EmulatedUser, Human, IdpLink, Machine, PasswordInfo, PendingCode, Phone, Profile,
+    UserKind,
 };
 use crate::validation::{self, length, optional_length, required};
 
@@ -221,12 +221,15 @@ fn build_human(input: &HumanInput, now: Timestamp) -> Result<(UserKind, Returned
     let email_input = required(&format!("{MSG}.Email"), input.email.as_ref())?;
     let email_verification = email_input.verification("SetHumanEmail")?;
     let mut codes = ReturnedCodes::default();
-    let email_code = email_verification.creates_code().then(PendingCode::issue).map(|(code, pending)| {
-        if email_verification == Verification::Return {
-            codes.email = Some(code);
-        }
-        pending
-    });
+    let email_code = email_verification
+        .creates_code()
+        .then(PendingCode::issue)
+        .map(|(code, pending)| {
+            if email_verification == Verification::Return {
+                codes.email = Some(code);
+            }
+            pending
+        });
     let mut phone_code = None;
     let phone = match &input.phone {
         Some(phone_input) if !phone_input.phone.is_empty() => {
