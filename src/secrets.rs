@@ -81,7 +81,7 @@ impl SecretState {
         match secret {
             None => SecretState::Absent,
             Some(secret) if is_controlled_by(&secret, owner_uid) => {
-                SecretState::Owned(OwnedSecret(secret))
+                SecretState::Owned(OwnedSecret(Box::new(secret)))
             }
             Some(_) => SecretState::Foreign,
         }
@@ -109,7 +109,7 @@ fn is_controlled_by(secret: &Secret, owner_uid: &str) -> bool {
 }
 
 /// A Secret owned by the `User`. `Debug` shows keys only, never values.
-pub struct OwnedSecret(Secret);
+pub struct OwnedSecret(Box<Secret>);
 
 impl OwnedSecret {
     fn get(&self, key: &str) -> Option<Sensitive<String>> {
@@ -194,7 +194,7 @@ impl Secrets {
                     .create(&PostParams::default(), &secret)
                     .await
                     .map_err(kube_error)?;
-                Ok(SecretState::Owned(OwnedSecret(created)))
+                Ok(SecretState::Owned(OwnedSecret(Box::new(created))))
             }
             SecretState::Owned(OwnedSecret(mut secret)) => {
                 let data = secret.data.get_or_insert_with(BTreeMap::new);
@@ -216,7 +216,7 @@ impl Secrets {
                     .replace(&name, &PostParams::default(), &secret)
                     .await
                     .map_err(kube_error)?;
-                Ok(SecretState::Owned(OwnedSecret(replaced)))
+                Ok(SecretState::Owned(OwnedSecret(Box::new(replaced))))
             }
         }
     }

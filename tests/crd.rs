@@ -81,7 +81,7 @@ fn every_field_of_the_schema_has_a_description() {
                 let child_path = format!("{path}.{name}");
                 let documented = child.get("description").and_then(Value::as_str).is_some();
                 // apiVersion/kind/metadata are Kubernetes' own and documented by it.
-                if !documented && path != "" {
+                if !documented && !path.is_empty() {
                     missing.push(child_path.clone());
                 }
                 walk(&child_path, child, missing);

@@ -66,7 +66,7 @@ pub struct Outcome {
     /// When to come back, unless `error` is set.
     pub next: Next,
     /// An error to retry with per-object backoff; it overrides `next`.
-    pub error: Option<Error>,
+    pub error: Option<Box<Error>>,
 }
 
 impl Outcome {
@@ -101,7 +101,7 @@ impl Outcome {
     /// A failure to retry with backoff.
     pub fn retry(verdict: Verdict, error: Error) -> Self {
         let mut outcome = Self::new(verdict, Next::ConflictRetry);
-        outcome.error = Some(error);
+        outcome.error = Some(Box::new(error));
         outcome
     }
 

@@ -27,7 +27,7 @@ pub enum Plan {
     /// Create the ZITADEL user.
     Create(Box<CreatePlan>),
     /// Bring the existing user in line; an empty plan is the steady state.
-    Sync(SyncPlan),
+    Sync(Box<SyncPlan>),
 }
 
 /// How to create the user.
@@ -160,7 +160,7 @@ pub fn decide(user: &User, observed: &Observed) -> Plan {
                     || plan.update.as_ref().is_some_and(returns_codes);
                 match secret_conflict(user, &observed.secret, writes_secret) {
                     Some(conflict) => Plan::Blocked(conflict),
-                    None => Plan::Sync(plan),
+                    None => Plan::Sync(Box::new(plan)),
                 }
             }
         },

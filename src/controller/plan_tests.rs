@@ -73,7 +73,7 @@ fn owned_secret_with(key: &str) -> SecretState {
 
 fn sync_of(plan: Plan) -> SyncPlan {
     match plan {
-        Plan::Sync(sync) => sync,
+        Plan::Sync(sync) => *sync,
         other => panic!("expected a sync plan, got {other:?}"),
     }
 }

@@ -102,7 +102,7 @@ async fn apply(
         blocked.store(true, Ordering::Relaxed);
     }
     if let Some(error) = outcome.error {
-        return Err(error);
+        return Err(*error);
     }
     ctx.backoff.reset(&ObjectRef::from_obj(user));
     Ok(match outcome.next {
@@ -178,6 +178,7 @@ async fn converge(ctx: &Context, secrets: &Secrets, user: &User) -> Outcome {
                 Err(outcome) => return finish(outcome, user_id, notes),
             },
             Plan::Sync(plan) => {
+                let plan = *plan;
                 let result = if plan.is_noop() {
                     Ok(observed.secret)
                 } else {

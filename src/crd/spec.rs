@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::status::UserStatus;
 
 /// Desired state of the ZITADEL user.
+// `printcolumn(...)` repeats `type_` once per column by design of kube's derive.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "zitadel-user-operator.dev",

@@ -372,7 +372,7 @@ impl Harness {
     async fn install_crd(&self) {
         let crds: Api<CustomResourceDefinition> = Api::all(self.kube.clone());
         let params = PatchParams::apply("zitadel-user-operator-e2e").force();
-        crds.patch(&User::crd_name(), &params, &Patch::Apply(User::crd()))
+        crds.patch(User::crd_name(), &params, &Patch::Apply(User::crd()))
             .await
             .expect("the CRD is installed");
         let established = await_condition(crds, User::crd_name(), conditions::is_crd_established());

@@ -113,8 +113,22 @@ mod tests {
 
     use super::*;
 
-    const PRIVATE_KEY: &str = include_str!("testdata/test_key.pem");
-    const PUBLIC_KEY: &str = include_str!("testdata/test_key.pub.pem");
+    /// A key pair generated once per test run, so no private key is ever committed.
+    fn key_pair() -> &'static (String, String) {
+        use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey, LineEnding};
+        static PAIR: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+        PAIR.get_or_init(|| {
+            let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+            let public = private
+                .to_public_key()
+                .to_pkcs1_pem(LineEnding::LF)
+                .unwrap();
+            (
+                private.to_pkcs1_pem(LineEnding::LF).unwrap().to_string(),
+                public,
+            )
+        })
+    }
 
     fn key_file_json(key: &str) -> Vec<u8> {
         json!({"type": "serviceaccount", "keyId": "kid-1", "key": key,
@@ -129,7 +143,7 @@ mod tests {
 
     #[test]
     fn the_assertion_is_rs256_with_kid_and_the_contract_claims() {
-        let key_file = KeyFile::parse(path(), &key_file_json(PRIVATE_KEY)).unwrap();
+        let key_file = KeyFile::parse(path(), &key_file_json(&key_pair().0)).unwrap();
         let now: Timestamp = "2026-01-02T03:04:05Z".parse().unwrap();
         let jwt = key_file
             .sign_assertion(path(), "https://auth.example.com", now)
@@ -142,7 +156,7 @@ mod tests {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_audience(&["https://auth.example.com"]);
         validation.validate_exp = false;
-        let decoding = DecodingKey::from_rsa_pem(PUBLIC_KEY.as_bytes()).unwrap();
+        let decoding = DecodingKey::from_rsa_pem(key_pair().1.as_bytes()).unwrap();
         let claims = jsonwebtoken::decode::<Value>(jwt.expose(), &decoding, &validation)
             .unwrap()
             .claims;
@@ -156,7 +170,7 @@ mod tests {
     #[test]
     fn an_application_key_uses_its_client_id_as_subject() {
         let json =
-            json!({"type": "application", "keyId": "k", "key": PRIVATE_KEY, "clientId": "app@p"});
+            json!({"type": "application", "keyId": "k", "key": key_pair().0, "clientId": "app@p"});
         let key_file = KeyFile::parse(path(), json.to_string().as_bytes()).unwrap();
         assert_eq!(key_file.subject(), Some("app@p"));
     }
@@ -174,7 +188,7 @@ mod tests {
 
     #[test]
     fn a_key_file_without_subject_is_invalid() {
-        let json = json!({"type": "serviceaccount", "keyId": "k", "key": PRIVATE_KEY});
+        let json = json!({"type": "serviceaccount", "keyId": "k", "key": key_pair().0});
         let err = KeyFile::parse(path(), json.to_string().as_bytes()).unwrap_err();
         assert!(err.to_string().contains("missing field `userId`"), "{err}");
     }

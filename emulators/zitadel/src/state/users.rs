@@ -34,6 +34,9 @@ pub struct EmulatedUser {
 }
 
 /// Human or machine.
+// Users live in a map of at most a few thousand entries; boxing would only add noise to every
+// match in the handlers.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum UserKind {
     /// A person.
