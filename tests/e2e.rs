@@ -468,3 +468,41 @@ async fn an_orphaned_user_stays_in_zitadel() {
         .expect("still in ZITADEL");
     assert_eq!(kept.state, ZitadelState::Active);
 }
+
+#[tokio::test]
+async fn the_api_server_rejects_a_user_that_is_both_human_and_machine() {
+    let harness = Harness::start().await;
+    let mut user = UserBuilder::human("both").build();
+    user.spec.machine = UserBuilder::machine("both").build().spec.machine;
+    user.metadata.namespace = Some(harness.namespace.clone());
+    let rejected = harness.users().create(&Default::default(), &user).await;
+    match rejected {
+        Err(kube::Error::Api(status)) => {
+            assert_eq!(status.code, 422);
+            assert!(
+                status
+                    .message
+                    .contains("exactly one of spec.human or spec.machine"),
+                "{}",
+                status.message
+            );
+        }
+        other => panic!("expected a 422 from the API server, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_api_server_rejects_changing_the_organization() {
+    let harness = Harness::start().await;
+    harness.create(UserBuilder::human("alice").build()).await;
+    let mut user = harness.users().get("alice").await.expect("exists");
+    user.spec.organization_id = "another".to_owned();
+    let rejected = harness
+        .users()
+        .replace("alice", &Default::default(), &user)
+        .await;
+    assert!(
+        matches!(&rejected, Err(kube::Error::Api(status)) if status.code == 422 && status.message.contains("immutable")),
+        "{rejected:?}"
+    );
+}
