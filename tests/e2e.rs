@@ -11,6 +11,20 @@ use zitadel_user_operator::controller::OWNER_METADATA_KEY;
 use zitadel_user_operator::crd::{DeletionPolicy, EmailVerification, UserState};
 use zitadel_user_operator::zitadel::types::UserState as ZitadelState;
 
+/// The owner marker ZITADEL holds for `user_id`: the uid of the managing resource.
+async fn owner_marker(harness: &Harness, user_id: &str) -> Vec<u8> {
+    let listed = harness
+        .zitadel()
+        .list_user_metadata(user_id, &Default::default())
+        .await
+        .expect("metadata lists");
+    let marker = listed
+        .metadata
+        .into_iter()
+        .find(|m| m.key == OWNER_METADATA_KEY);
+    marker.expect("the user carries an owner marker").value
+}
+
 fn status_user_id(user: &zitadel_user_operator::crd::User) -> String {
     user.status
         .as_ref()
@@ -295,18 +309,8 @@ async fn a_taken_username_is_reported_and_the_other_user_is_not_touched() {
         .into_iter()
         .find(|c| c.type_ == "Stalled");
     assert_eq!(stalled.map(|c| c.status), Some("True".to_owned()));
-    let owner = harness
-        .zitadel()
-        .list_user_metadata(&status_user_id(&first), &Default::default())
-        .await
-        .expect("md");
-    let marker = owner
-        .metadata
-        .iter()
-        .find(|m| m.key == OWNER_METADATA_KEY)
-        .expect("owner marker");
     assert_eq!(
-        marker.value,
+        owner_marker(&harness, &status_user_id(&first)).await,
         first.uid().expect("uid").into_bytes(),
         "still owned by the first resource"
     );
@@ -342,18 +346,8 @@ async fn an_existing_user_is_adopted_only_on_request() {
         })
         .await;
     assert_eq!(status_user_id(&adopted), "shared-id");
-    let metadata = harness
-        .zitadel()
-        .list_user_metadata("shared-id", &Default::default())
-        .await
-        .expect("md");
-    let marker = metadata
-        .metadata
-        .iter()
-        .find(|m| m.key == OWNER_METADATA_KEY)
-        .expect("owner marker");
     assert_eq!(
-        marker.value,
+        owner_marker(&harness, "shared-id").await,
         adopted.uid().expect("uid").into_bytes(),
         "the marker now names the adopter"
     );

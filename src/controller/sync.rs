@@ -7,8 +7,8 @@ use crate::conditions::{Reason, Verdict};
 use crate::crd::User;
 use crate::secrets::{EMAIL_CODE_KEY, PHONE_CODE_KEY, SecretState, Secrets};
 use crate::sensitive::Sensitive;
-use crate::zitadel::ZitadelClient;
-use crate::zitadel::types::{CodeDelivery, PhoneCodeDelivery};
+use crate::zitadel::types::{CodeDelivery, PhoneCodeDelivery, VerificationCodeResponse};
+use crate::zitadel::{self, ZitadelClient};
 
 /// Applies `plan`; returns the Secret's state afterwards, or the outcome to report.
 pub async fn sync(
@@ -56,32 +56,26 @@ pub async fn sync(
         }
     }
     if plan.issue_email_code {
-        let response = zitadel
-            .send_email_code(id, &CodeDelivery::ReturnCode {})
-            .await
-            .map_err(Outcome::zitadel_failure)?;
-        secret = store_codes(
-            secrets,
-            user,
-            secret,
-            [(EMAIL_CODE_KEY, response.verification_code)],
-        )
-        .await?;
+        let call = zitadel.send_email_code(id, &CodeDelivery::ReturnCode {});
+        secret = reissue(secrets, user, secret, EMAIL_CODE_KEY, call).await?;
     }
     if plan.issue_phone_code {
-        let response = zitadel
-            .resend_phone_code(id, &PhoneCodeDelivery::ReturnCode {})
-            .await
-            .map_err(Outcome::zitadel_failure)?;
-        secret = store_codes(
-            secrets,
-            user,
-            secret,
-            [(PHONE_CODE_KEY, response.verification_code)],
-        )
-        .await?;
+        let call = zitadel.resend_phone_code(id, &PhoneCodeDelivery::ReturnCode {});
+        secret = reissue(secrets, user, secret, PHONE_CODE_KEY, call).await?;
     }
     Ok(secret)
+}
+
+/// Requests a new code (ZITADEL replaces the previous one) and stores it under `key`.
+async fn reissue(
+    secrets: &Secrets,
+    user: &User,
+    secret: SecretState,
+    key: &'static str,
+    call: impl Future<Output = Result<VerificationCodeResponse, zitadel::Error>>,
+) -> Result<SecretState, Outcome> {
+    let response = call.await.map_err(Outcome::zitadel_failure)?;
+    store_codes(secrets, user, secret, [(key, response.verification_code)]).await
 }
 
 /// Stores the codes ZITADEL returned (absent ones skipped) in the `User`'s Secret.
