@@ -29,7 +29,7 @@ fn permissions(group: &str, resource: &str, verbs: &[&str]) -> BTreeSet<Permissi
 fn user_management_permissions() -> BTreeSet<Permission> {
     let group = "zitadel-user-operator.dev";
     [
-        permissions(group, "users", &["get", "list", "watch", "patch"]),
+        permissions(group, "users", &["list", "watch", "patch"]),
         permissions(group, "users/status", &["patch"]),
         permissions(group, "users/finalizers", &["update"]),
         permissions("", "secrets", &["get", "list", "watch", "create", "update"]),
@@ -41,11 +41,7 @@ fn user_management_permissions() -> BTreeSet<Permission> {
 }
 
 fn leader_election_permissions() -> BTreeSet<Permission> {
-    permissions(
-        "coordination.k8s.io",
-        "leases",
-        &["get", "create", "update", "patch"],
-    )
+    permissions("coordination.k8s.io", "leases", &["get", "create", "patch"])
 }
 
 fn names_and_namespaces(objects: &[&Value]) -> BTreeSet<(String, String)> {

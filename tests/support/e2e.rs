@@ -16,12 +16,14 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, CustomResourceExt, ResourceExt};
-use kube_emulator::{KubeEmulator, KubeEmulatorConfig};
+use kube_emulator::{KubeEmulator, KubeEmulatorConfig, RecordedRequest};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use zitadel_emulator::{EmulatorConfig, ZitadelEmulator};
-use zitadel_user_operator::config::{CredentialsFile, OperatorConfig, ZitadelSettings};
+use zitadel_user_operator::config::{
+    CredentialsFile, LeaderElectionSettings, OperatorConfig, ZitadelSettings,
+};
 use zitadel_user_operator::crd::User;
 use zitadel_user_operator::zitadel::{ClientConfig, Credentials, ZitadelClient};
 
@@ -47,6 +49,10 @@ pub struct Options {
     pub resync_interval: Duration,
     /// The operator's per-request ZITADEL deadline.
     pub zitadel_timeout: Duration,
+    /// Leader election as `main` configures it from `LEADER_ELECTION=true`; `None` (the default)
+    /// runs the controller directly. The harness creates the Lease's namespace if it is not the
+    /// test namespace, so a test can keep the Lease where a Helm release would put it.
+    pub leader_election: Option<LeaderElectionSettings>,
 }
 
 impl Default for Options {
@@ -55,6 +61,7 @@ impl Default for Options {
             list_delay: Duration::from_millis(200),
             resync_interval: Duration::from_secs(600),
             zitadel_timeout: Duration::from_secs(2),
+            leader_election: None,
         }
     }
 }
@@ -164,6 +171,9 @@ impl Harness {
         };
         harness.install_crd().await;
         harness.create_namespace().await;
+        if let Some(election) = &harness.options.leader_election {
+            harness.ensure_namespace(&election.lease_namespace).await;
+        }
         harness
     }
 
@@ -194,7 +204,7 @@ impl Harness {
             concurrency: 4,
             resync_interval: self.options.resync_interval,
             metrics_addr: "127.0.0.1:0".parse().expect("valid address"),
-            leader_election: None,
+            leader_election: self.options.leader_election.clone(),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let kube = self.operator_kube.clone();
@@ -383,10 +393,15 @@ impl Harness {
     }
 
     async fn create_namespace(&self) {
+        self.ensure_namespace(&self.namespace).await;
+    }
+
+    /// Creates namespace `name` unless it exists.
+    async fn ensure_namespace(&self, name: &str) {
         let namespaces: Api<Namespace> = Api::all(self.kube.clone());
         let namespace = Namespace {
             metadata: ObjectMeta {
-                name: Some(self.namespace.clone()),
+                name: Some(name.to_owned()),
                 ..ObjectMeta::default()
             },
             ..Namespace::default()
@@ -394,7 +409,7 @@ impl Harness {
         match namespaces.create(&PostParams::default(), &namespace).await {
             Ok(_) => {}
             Err(kube::Error::Api(status)) if status.code == 409 => {}
-            Err(error) => panic!("namespace {} cannot be created: {error}", self.namespace),
+            Err(error) => panic!("namespace {name} cannot be created: {error}"),
         }
     }
 }
@@ -455,13 +470,21 @@ async fn real_config(kubeconfig: &str) -> kube::Config {
         .expect("a valid kubeconfig")
 }
 
-/// Requests the operator made to the Kubernetes emulator, as `(verb, group, resource[/sub])`.
-pub fn operator_requests(emulators: &Emulators) -> Vec<(String, String, String)> {
+/// Requests the operator made to the Kubernetes emulator, in full (namespace and name included),
+/// for checks that need to know where a request went, such as the RBAC comparison.
+pub fn operator_recorded_requests(emulators: &Emulators) -> Vec<RecordedRequest> {
     emulators
         .kube
         .requests()
         .into_iter()
         .filter(|r| r.user_agent == zitadel_user_operator::operator::USER_AGENT)
+        .collect()
+}
+
+/// Requests the operator made to the Kubernetes emulator, as `(verb, group, resource[/sub])`.
+pub fn operator_requests(emulators: &Emulators) -> Vec<(String, String, String)> {
+    operator_recorded_requests(emulators)
+        .into_iter()
         .map(|r| {
             let resource = match &r.subresource {
                 Some(sub) => format!("{}/{sub}", r.resource),

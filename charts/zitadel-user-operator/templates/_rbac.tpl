@@ -5,9 +5,11 @@ Keep them equal to what the code requests (the RBAC test compares them with the 
 
 {{/* Rules in every watched namespace (cluster-wide: one ClusterRole). */}}
 {{- define "zitadel-user-operator.rbacRules" -}}
+# list/watch feed the controller's cache, which every read goes through (no get); patch adds and
+# removes the finalizer.
 - apiGroups: ["zitadel-user-operator.dev"]
   resources: ["users"]
-  verbs: ["get", "list", "watch", "patch"]
+  verbs: ["list", "watch", "patch"]
 - apiGroups: ["zitadel-user-operator.dev"]
   resources: ["users/status"]
   verbs: ["patch"]
@@ -32,5 +34,6 @@ Keep them equal to what the code requests (the RBAC test compares them with the 
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
   resourceNames: [{{ include "zitadel-user-operator.leaseName" . | quote }}]
-  verbs: ["get", "update", "patch"]
+  # kube-lease-manager reads the Lease and changes it with patches only (never a PUT/update).
+  verbs: ["get", "patch"]
 {{- end }}
