@@ -319,10 +319,12 @@ async fn a_taken_username_is_reported_and_the_other_user_is_not_touched() {
 #[tokio::test]
 async fn an_existing_user_is_adopted_only_on_request() {
     let harness = Harness::start().await;
+    // Unique per run: on a real instance a user id outlives the test namespace.
+    let shared_id = format!("shared-{}", harness.namespace);
     let original = harness
         .create(
             UserBuilder::human("original")
-                .user_id("shared-id")
+                .user_id(&shared_id)
                 .deletion_policy(DeletionPolicy::Orphan)
                 .build(),
         )
@@ -333,7 +335,7 @@ async fn an_existing_user_is_adopted_only_on_request() {
     drop(original);
 
     harness
-        .create(UserBuilder::human("newcomer").user_id("shared-id").build())
+        .create(UserBuilder::human("newcomer").user_id(&shared_id).build())
         .await;
     harness.wait_reason("newcomer", "UserIdTaken").await;
 
@@ -345,9 +347,9 @@ async fn an_existing_user_is_adopted_only_on_request() {
             u.metadata.generation == Some(2) && ready_reason(u) == Some(("True", "Reconciled"))
         })
         .await;
-    assert_eq!(status_user_id(&adopted), "shared-id");
+    assert_eq!(status_user_id(&adopted), shared_id);
     assert_eq!(
-        owner_marker(&harness, "shared-id").await,
+        owner_marker(&harness, &shared_id).await,
         adopted.uid().expect("uid").into_bytes(),
         "the marker now names the adopter"
     );

@@ -82,6 +82,8 @@ pub struct Harness {
     pat_file: PathBuf,
     options: Options,
     operator: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+    /// ZITADEL users the test saw in a status; a real run deletes them afterwards.
+    zitadel_users: std::sync::Mutex<std::collections::BTreeSet<String>>,
     _dir: TempDir,
 }
 
@@ -167,6 +169,7 @@ impl Harness {
             pat_file,
             options,
             operator: None,
+            zitadel_users: Default::default(),
             _dir: dir,
         };
         harness.install_crd().await;
@@ -298,7 +301,10 @@ impl Harness {
         loop {
             let current = users.get_opt(name).await.expect("the API answers");
             match current {
-                Some(user) if condition(&user) => return user,
+                Some(user) if condition(&user) => {
+                    self.remember_zitadel_user(&user);
+                    return user;
+                }
                 last => assert!(
                     tokio::time::Instant::now() < deadline,
                     "timed out waiting for {name}: {what}; last seen: generation {:?}, status {:?}",
@@ -414,21 +420,61 @@ impl Harness {
     }
 }
 
+impl Harness {
+    fn remember_zitadel_user(&self, user: &User) {
+        if let Some(id) = user.status.as_ref().and_then(|s| s.user_id.clone()) {
+            let mut ids = self.zitadel_users.lock().unwrap_or_else(|p| p.into_inner());
+            ids.insert(id);
+        }
+    }
+}
+
 impl Drop for Harness {
     fn drop(&mut self) {
         if let Some((_, task)) = self.operator.take() {
             task.abort();
         }
         if self.is_real() {
-            // Best effort: the namespace's Users carry finalizers the stopped operator cannot
-            // remove, so a real run cleans up by deleting the namespace after removing them.
-            let (kube, namespace) = (self.kube.clone(), self.namespace.clone());
-            tokio::spawn(async move { cleanup_namespace(kube, namespace).await });
+            // The test's runtime is ending, so clean up on a runtime of our own, with clients of
+            // its own, and wait for it: ZITADEL users first (usernames are instance-unique and
+            // would collide with the next run), then the namespace, whose Users carry finalizers
+            // the stopped operator can no longer remove.
+            let ids =
+                std::mem::take(&mut *self.zitadel_users.lock().unwrap_or_else(|p| p.into_inner()));
+            let zitadel = ClientConfig::new(
+                self.zitadel_url.clone(),
+                Credentials::PatFile(self.pat_file.clone()),
+            );
+            let namespace = self.namespace.clone();
+            let cleanup = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(runtime) = runtime {
+                    runtime.block_on(cleanup_real_run(zitadel, ids, namespace));
+                }
+            });
+            let _ = cleanup.join();
         }
     }
 }
 
-async fn cleanup_namespace(kube: kube::Client, namespace: String) {
+async fn cleanup_real_run(
+    zitadel: ClientConfig,
+    ids: std::collections::BTreeSet<String>,
+    namespace: String,
+) {
+    if let Ok(zitadel) = ZitadelClient::new(zitadel) {
+        for id in ids {
+            let _ = zitadel.delete_user(&id).await;
+        }
+    }
+    let Ok(kubeconfig) = std::env::var("E2E_KUBECONFIG") else {
+        return;
+    };
+    let Ok(kube) = kube::Client::try_from(real_config(&kubeconfig).await) else {
+        return;
+    };
     let users: Api<User> = Api::namespaced(kube.clone(), &namespace);
     for user in users
         .list(&Default::default())
