@@ -17,6 +17,7 @@ use reqwest::Url;
 
 pub use duration::{DurationError, parse_duration};
 
+pub use crate::zitadel::Credentials;
 use crate::{leader::LeaseTiming, telemetry::LogFormat};
 
 /// Lease holder identity length when neither `--pod-name` nor a hostname is available.
@@ -142,18 +143,9 @@ pub struct ZitadelSettings {
     /// Explicit JWT audience, if the default derived from the URL or instance host is wrong.
     pub issuer: Option<String>,
     /// Where the credential lives (never the credential itself).
-    pub credentials: CredentialsFile,
+    pub credentials: Credentials,
     /// Deadline of each request.
     pub timeout: Duration,
-}
-
-/// The file that holds the ZITADEL credential.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CredentialsFile {
-    /// A personal access token.
-    PatFile(PathBuf),
-    /// A service account key (JSON) for the JWT profile grant.
-    KeyFile(PathBuf),
 }
 
 /// Settings of the Lease-based leader election.
@@ -217,8 +209,8 @@ impl Args {
             instance_host: non_empty(self.zitadel_instance_host),
             issuer: non_empty(self.zitadel_issuer),
             credentials: match (self.zitadel_pat_file, self.zitadel_key_file) {
-                (Some(pat), None) => CredentialsFile::PatFile(pat),
-                (None, Some(key)) => CredentialsFile::KeyFile(key),
+                (Some(pat), None) => Credentials::PatFile(pat),
+                (None, Some(key)) => Credentials::KeyFile(key),
                 _ => return Err(ConfigError::CredentialsAmbiguous),
             },
             timeout: nonzero(self.zitadel_timeout, ConfigError::ZeroTimeout)?,

@@ -10,12 +10,12 @@ use futures::FutureExt;
 use kube::runtime::events::{Recorder, Reporter};
 use thiserror::Error;
 
-use crate::config::{CredentialsFile, OperatorConfig, ZitadelSettings};
+use crate::config::{OperatorConfig, ZitadelSettings};
 use crate::controller::{self, Backoff, CONTROLLER_NAME, Context, Settings};
 use crate::http::{self, Health, HttpError};
 use crate::leader;
 use crate::metrics::Metrics;
-use crate::zitadel::{self, ClientConfig, Credentials, ZitadelClient};
+use crate::zitadel::{self, ClientConfig, ZitadelClient};
 
 /// Why the operator stopped abnormally.
 #[derive(Debug, Error)]
@@ -117,14 +117,10 @@ pub async fn run(
 }
 
 fn client_config(settings: &ZitadelSettings) -> ClientConfig {
-    let credentials = match &settings.credentials {
-        CredentialsFile::PatFile(path) => Credentials::PatFile(path.clone()),
-        CredentialsFile::KeyFile(path) => Credentials::KeyFile(path.clone()),
-    };
     ClientConfig {
         instance_host: settings.instance_host.clone(),
         issuer: settings.issuer.clone(),
         request_timeout: settings.timeout,
-        ..ClientConfig::new(settings.url.clone(), credentials)
+        ..ClientConfig::new(settings.url.clone(), settings.credentials.clone())
     }
 }

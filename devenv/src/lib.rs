@@ -13,7 +13,7 @@ use kube::{Api, CustomResourceExt};
 use kube_emulator::{KubeEmulator, KubeEmulatorConfig};
 use thiserror::Error;
 use zitadel_emulator::{EmulatorConfig, ZitadelEmulator};
-use zitadel_user_operator::config::{CredentialsFile, OperatorConfig, ZitadelSettings};
+use zitadel_user_operator::config::{Credentials, OperatorConfig, ZitadelSettings};
 use zitadel_user_operator::crd::User;
 
 /// The organization id the files in `examples/` use.
@@ -137,7 +137,7 @@ impl DevEnv {
                 url: self.zitadel.url(),
                 instance_host: None,
                 issuer: None,
-                credentials: CredentialsFile::PatFile(self.pat_file.clone()),
+                credentials: Credentials::PatFile(self.pat_file.clone()),
                 timeout: Duration::from_secs(10),
             },
             watch_namespaces: Vec::new(),

@@ -43,7 +43,7 @@ fn a_minimal_command_line_gets_the_documented_defaults() {
                 url: "https://zitadel.example.com".to_owned(),
                 instance_host: None,
                 issuer: None,
-                credentials: CredentialsFile::PatFile("/var/run/zitadel/pat".into()),
+                credentials: Credentials::PatFile("/var/run/zitadel/pat".into()),
                 timeout: Duration::from_secs(10),
             },
             watch_namespaces: vec![],
@@ -90,7 +90,7 @@ fn every_option_can_be_given_as_a_flag() {
                 url: "http://127.0.0.1:8081".to_owned(),
                 instance_host: Some("id.example.com".to_owned()),
                 issuer: Some("https://issuer.example.com".to_owned()),
-                credentials: CredentialsFile::KeyFile("/keys/sa.json".into()),
+                credentials: Credentials::KeyFile("/keys/sa.json".into()),
                 timeout: Duration::from_millis(1500),
             },
             watch_namespaces: vec!["team-a".to_owned(), "team-b".to_owned()],
@@ -167,7 +167,7 @@ fn assert_config_from_environment() {
             url: "https://zitadel.example.com".to_owned(),
             instance_host: Some("id.example.com".to_owned()),
             issuer: Some("https://issuer.example.com".to_owned()),
-            credentials: CredentialsFile::KeyFile("/keys/sa.json".into()),
+            credentials: Credentials::KeyFile("/keys/sa.json".into()),
             timeout: Duration::from_secs(3),
         }
     );

@@ -21,9 +21,7 @@ use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use zitadel_emulator::{EmulatorConfig, ZitadelEmulator};
-use zitadel_user_operator::config::{
-    CredentialsFile, LeaderElectionSettings, OperatorConfig, ZitadelSettings,
-};
+use zitadel_user_operator::config::{LeaderElectionSettings, OperatorConfig, ZitadelSettings};
 use zitadel_user_operator::crd::User;
 use zitadel_user_operator::zitadel::{ClientConfig, Credentials, ZitadelClient};
 
@@ -200,7 +198,7 @@ impl Harness {
                 url: self.zitadel_url.clone(),
                 instance_host: None,
                 issuer: None,
-                credentials: CredentialsFile::PatFile(self.pat_file.clone()),
+                credentials: Credentials::PatFile(self.pat_file.clone()),
                 timeout: self.options.zitadel_timeout,
             },
             watch_namespaces: vec![self.namespace.clone()],
