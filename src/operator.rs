@@ -11,7 +11,7 @@ use kube::runtime::events::{Recorder, Reporter};
 use thiserror::Error;
 
 use crate::config::{OperatorConfig, ZitadelSettings};
-use crate::controller::{self, Backoff, CONTROLLER_NAME, Context, Settings};
+use crate::controller::{self, Backoff, CONTROLLER_NAME, Context, RecentlyCreated, Settings};
 use crate::http::{self, Health, HttpError};
 use crate::leader;
 use crate::metrics::Metrics;
@@ -69,6 +69,7 @@ pub async fn run(
         zitadel,
         recorder: Recorder::new(kube.clone(), reporter),
         backoff: Backoff::default(),
+        recently_created: RecentlyCreated::default(),
         metrics: metrics.clone(),
         settings: Settings {
             resync_interval: config.resync_interval,
@@ -76,7 +77,6 @@ pub async fn run(
         },
     });
     let shutdown = shutdown.boxed().shared();
-    let http_task = tokio::spawn(server.serve(shutdown.clone()));
 
     let namespaces = config.watch_namespaces.clone();
     let concurrency = config.concurrency;
@@ -97,23 +97,21 @@ pub async fn run(
             )
         }
     };
-    match &config.leader_election {
-        None => control().await,
-        Some(election) => {
-            // A standby is ready too: it serves probes and takes over when the leader goes.
-            health.set_ready(true);
-            leader::run_as_leader(kube, election, &metrics, shutdown.clone(), control).await;
+    let reconcile = async {
+        match &config.leader_election {
+            None => control().await,
+            Some(election) => {
+                // A standby is ready too: it serves probes and takes over when the leader goes.
+                health.set_ready(true);
+                leader::run_as_leader(kube, election, &metrics, shutdown.clone(), control).await;
+            }
         }
-    }
-    health.set_ready(false);
-    match http_task.await {
-        Ok(result) => result.map_err(Error::from),
-        // The HTTP task only ends by panicking or with the shutdown we just awaited.
-        Err(join_error) => {
-            tracing::error!(%join_error, "the HTTP server task failed");
-            Ok(())
-        }
-    }
+        health.set_ready(false);
+    };
+    // One future, not spawned tasks: when it is dropped (a test's simulated crash, say), the
+    // HTTP server and the controller stop with it.
+    let (served, ()) = tokio::join!(server.serve(shutdown.clone()), reconcile);
+    Ok(served?)
 }
 
 fn client_config(settings: &ZitadelSettings) -> ClientConfig {

@@ -502,3 +502,42 @@ async fn the_api_server_rejects_changing_the_organization() {
         "{rejected:?}"
     );
 }
+
+#[tokio::test]
+async fn the_operator_becomes_ready_and_exports_metrics_without_user_data() {
+    let harness = Harness::start().await;
+    harness.create(UserBuilder::human("alice").build()).await;
+    harness.wait_ready("alice").await;
+    let base = format!("http://{}", harness.metrics_addr);
+    let get = |path: &'static str| {
+        let url = format!("{base}{path}");
+        async move { reqwest::get(url).await.ok() }
+    };
+    harness
+        .eventually("/readyz to answer 200", || async {
+            get("/readyz")
+                .await
+                .filter(|r| r.status() == 200)
+                .map(|_| ())
+        })
+        .await;
+    let healthz = get("/healthz").await.expect("/healthz answers");
+    assert_eq!(healthz.status(), 200);
+    let metrics = get("/metrics")
+        .await
+        .expect("/metrics answers")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(r#"zitadel_user_operator_users{ready="true",state="Active"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            r#"zitadel_user_operator_zitadel_requests_total{rpc="CreateUser",outcome="ok"} 1"#
+        ),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("alice"), "no user names in metrics");
+}

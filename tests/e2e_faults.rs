@@ -337,3 +337,24 @@ async fn adoption_by_username_waits_for_zitadels_search_index() {
         "the first search missed the fresh user"
     );
 }
+
+#[tokio::test]
+async fn each_user_is_created_with_exactly_one_create_call() {
+    // A new Secret triggers a reconcile that may read the User before its status shows the id.
+    let harness = Harness::start().await;
+    let names: Vec<String> = (0..20).map(|i| format!("user-{i}")).collect();
+    for name in &names {
+        let address = format!("{name}@acme.example");
+        harness
+            .create(
+                UserBuilder::human(name)
+                    .email(&address, EmailVerification::ReturnCode)
+                    .build(),
+            )
+            .await;
+    }
+    for name in &names {
+        harness.wait_ready(name).await;
+    }
+    assert_eq!(harness.emulators().zitadel.calls("CreateUser"), names.len());
+}

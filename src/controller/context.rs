@@ -27,6 +27,38 @@ impl Default for Settings {
     }
 }
 
+/// User ids this process created or adopted whose `status.userId` may not have reached the
+/// watch cache yet. A reconcile triggered meanwhile (by the new Secret, say) reads a `User`
+/// without the id; without this record it would call CreateUser again. That would be safe (the
+/// owner marker recovers the user) but wasteful, and it would repeat the `Created` event.
+#[derive(Default)]
+pub struct RecentlyCreated {
+    ids: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+impl RecentlyCreated {
+    /// Records that the resource with uid `uid` manages ZITADEL user `user_id`.
+    pub fn remember(&self, uid: &str, user_id: &str) {
+        self.lock().insert(uid.to_owned(), user_id.to_owned());
+    }
+
+    /// The user id recorded for `uid`, if any.
+    pub fn get(&self, uid: &str) -> Option<String> {
+        self.lock().get(uid).cloned()
+    }
+
+    /// Drops the record for `uid`: its status has caught up, or it is gone.
+    pub fn forget(&self, uid: &str) {
+        self.lock().remove(uid);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, String>> {
+        self.ids
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 /// Shared state of the controller.
 pub struct Context {
     /// Kubernetes API client.
@@ -37,6 +69,8 @@ pub struct Context {
     pub recorder: Recorder,
     /// Per-object retry backoff.
     pub backoff: Backoff,
+    /// Ids created since start whose status may still be in flight.
+    pub recently_created: RecentlyCreated,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// Tunables.

@@ -15,7 +15,7 @@ use kube::ResourceExt;
 use super::error::Error;
 use super::observe::fetch_user;
 use super::observed::FoundUser;
-use super::outcome::Outcome;
+use super::outcome::{Note, Outcome};
 use super::plan::{CreatePlan, PasswordSource, adoptable};
 use super::sync::store_codes;
 use crate::conditions::{Reason, Verdict};
@@ -34,6 +34,40 @@ pub enum Created {
     Recovered(String),
     /// An existing user was adopted (`spec.adoptExisting`).
     Adopted(String),
+}
+
+impl Created {
+    /// The ZITADEL user id.
+    pub fn user_id(&self) -> &str {
+        match self {
+            Created::New(id) | Created::Recovered(id) | Created::Adopted(id) => id,
+        }
+    }
+
+    /// Consumes `self`, returning the user id.
+    pub fn into_user_id(self) -> String {
+        match self {
+            Created::New(id) | Created::Recovered(id) | Created::Adopted(id) => id,
+        }
+    }
+
+    /// The event that tells the user how the ZITADEL user came to be managed.
+    pub fn note(&self) -> Note {
+        let id = self.user_id();
+        match self {
+            Created::New(_) => Note::normal("Created", format!("created ZITADEL user {id}")),
+            Created::Recovered(_) => Note::normal(
+                "Created",
+                format!(
+                    "found ZITADEL user {id}, created by an earlier attempt whose response was lost"
+                ),
+            ),
+            Created::Adopted(_) => Note::normal(
+                "Adopted",
+                format!("adopted existing ZITADEL user {id} (spec.adoptExisting)"),
+            ),
+        }
+    }
 }
 
 /// Creates the user, or finds out why it cannot. `Err` carries the outcome to report.

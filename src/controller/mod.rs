@@ -30,7 +30,7 @@ use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Resource};
 
 pub use backoff::Backoff;
-pub use context::{Context, Settings};
+pub use context::{Context, RecentlyCreated, Settings};
 pub use error::Error;
 pub use observed::OWNER_METADATA_KEY;
 pub use reconcile::{error_policy, reconcile};
@@ -40,6 +40,9 @@ use crate::secrets::owned_selector;
 
 /// Finalizer that holds a `User` until its ZITADEL user is deleted (or orphaned).
 pub const FINALIZER: &str = "zitadel-user-operator.dev/cleanup";
+/// How often readiness re-checks whether the watch caches have synced.
+const READINESS_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Name the operator reports as in events and as field manager.
 pub const CONTROLLER_NAME: &str = "zitadel-user-operator";
 
@@ -102,12 +105,18 @@ async fn run_scope(
         .applied_objects()
         .predicate_filter(reconcile_trigger, Default::default());
     let synced = reader.clone();
-    tokio::spawn(async move {
-        if synced.wait_until_ready().await.is_ok() {
-            on_synced();
+    // The store's readiness wakes only its most recent waiter, and the Controller waits on the
+    // same store: a single await here would never wake. Polling re-registers the waker.
+    let readiness = async move {
+        loop {
+            match tokio::time::timeout(READINESS_POLL, synced.wait_until_ready()).await {
+                Ok(Ok(())) => return on_synced(),
+                Ok(Err(_writer_dropped)) => return,
+                Err(_still_syncing) => {}
+            }
         }
-    });
-    Controller::for_stream(triggers, reader)
+    };
+    let controller = Controller::for_stream(triggers, reader)
         .owns(
             secrets,
             watcher::Config::default().labels(&owned_selector()),
@@ -119,8 +128,8 @@ async fn run_scope(
             if let Err(error) = result {
                 tracing::debug!(%error, "controller event");
             }
-        })
-        .await;
+        });
+    tokio::join!(readiness, controller);
 }
 
 /// Hash of what should start a reconcile: generation, finalizers and the deletion mark.

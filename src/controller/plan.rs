@@ -82,6 +82,18 @@ pub struct SyncPlan {
 }
 
 impl SyncPlan {
+    /// What the plan changes, for events and logs (names, never values); empty when nothing.
+    pub fn summary(&self) -> Vec<&'static str> {
+        let mut changed = self.changed_fields.clone();
+        if !self.set_metadata.is_empty() || !self.delete_metadata.is_empty() {
+            changed.push("metadata");
+        }
+        if self.issue_email_code || self.issue_phone_code {
+            changed.push("verification codes");
+        }
+        changed
+    }
+
     /// Whether the plan writes nothing: the steady state.
     pub fn is_noop(&self) -> bool {
         self.update.is_none()

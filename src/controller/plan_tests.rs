@@ -375,6 +375,7 @@ fn metadata_is_set_when_new_and_deleted_only_when_the_operator_managed_it() {
     let sync = sync_of(decide(&user, &observed));
     assert_eq!(sync.set_metadata, [wire::Metadata::new("team", "payments")]);
     assert_eq!(sync.delete_metadata, ["old"]);
+    assert_eq!(sync.summary(), ["metadata"]);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use super::FINALIZER;
 use super::cleanup::{delete_zitadel_user, release_zitadel_user};
 use super::context::Context;
 use super::convert::user_state;
-use super::create::{Created, create};
+use super::create::create;
 use super::error::Error;
 use super::observe::observe;
 use super::observed::ZitadelSide;
@@ -115,7 +115,14 @@ async fn apply(
 /// Observe, decide and act until the user exists and matches the spec, or something stops it.
 /// At most two rounds: create (or recover, or adopt), then sync the user just created.
 async fn converge(ctx: &Context, secrets: &Secrets, user: &User) -> Outcome {
-    let mut user_id = user.status.as_ref().and_then(|s| s.user_id.clone());
+    let uid = user.uid().unwrap_or_default();
+    let mut user_id = match user.status.as_ref().and_then(|s| s.user_id.clone()) {
+        Some(id) => {
+            ctx.recently_created.forget(&uid);
+            Some(id)
+        }
+        None => ctx.recently_created.get(&uid),
+    };
     let mut notes = Vec::new();
     for _round in 0..2 {
         let observed = match observe(&ctx.zitadel, secrets, user, user_id.as_deref()).await {
@@ -142,75 +149,42 @@ async fn converge(ctx: &Context, secrets: &Secrets, user: &User) -> Outcome {
                 outcome.owns_secret = matches!(observed.secret, SecretState::Owned(_));
                 return finish(outcome, user_id, notes);
             }
-            Plan::Create(plan) => match create(&ctx.zitadel, secrets, user, *plan, observed.secret)
-                .await
-            {
-                Ok(created) => {
-                    let (id, note) = match created {
-                        Created::New(user_id) => {
-                            let note =
-                                Note::normal("Created", format!("created ZITADEL user {user_id}"));
-                            (user_id, note)
-                        }
-                        Created::Recovered(user_id) => {
-                            let note = Note::normal(
-                                "Created",
-                                format!(
-                                    "found ZITADEL user {user_id}, created by an earlier attempt whose response was lost"
-                                ),
-                            );
-                            (user_id, note)
-                        }
-                        Created::Adopted(user_id) => {
-                            let note = Note::normal(
-                                "Adopted",
-                                format!(
-                                    "adopted existing ZITADEL user {user_id} (spec.adoptExisting)"
-                                ),
-                            );
-                            (user_id, note)
-                        }
-                    };
-                    tracing::info!(user_id = %id, reason = note.reason, "ZITADEL user is now managed");
-                    notes.push(note);
-                    user_id = Some(id);
+            Plan::Create(plan) => {
+                match create(&ctx.zitadel, secrets, user, *plan, observed.secret).await {
+                    Ok(created) => {
+                        let note = created.note();
+                        tracing::info!(
+                            user_id = created.user_id(),
+                            reason = note.reason,
+                            "ZITADEL user is now managed"
+                        );
+                        notes.push(note);
+                        ctx.recently_created.remember(&uid, created.user_id());
+                        user_id = Some(created.into_user_id());
+                    }
+                    Err(outcome) => return finish(outcome, user_id, notes),
                 }
-                Err(outcome) => return finish(outcome, user_id, notes),
-            },
+            }
             Plan::Sync(plan) => {
-                let plan = *plan;
-                let result = if plan.is_noop() {
-                    Ok(observed.secret)
-                } else {
-                    sync(&ctx.zitadel, secrets, user, &plan, observed.secret).await
-                };
-                let mut outcome = match result {
-                    Ok(secret) => {
-                        if !plan.is_noop() {
-                            let mut what: Vec<&str> = plan.changed_fields.clone();
-                            if !plan.set_metadata.is_empty() || !plan.delete_metadata.is_empty() {
-                                what.push("metadata");
-                            }
-                            if plan.issue_email_code || plan.issue_phone_code {
-                                what.push("verification codes");
-                            }
-                            tracing::info!(changed = ?what, "ZITADEL user updated");
-                            if !what.is_empty() {
+                let mut outcome =
+                    match sync(&ctx.zitadel, secrets, user, &plan, observed.secret).await {
+                        Ok(secret) => {
+                            let changed = plan.summary();
+                            if !changed.is_empty() {
+                                tracing::info!(?changed, "ZITADEL user updated");
                                 notes.push(Note::normal(
                                     "Updated",
-                                    format!("updated in ZITADEL: {}", what.join(", ")),
+                                    format!("updated in ZITADEL: {}", changed.join(", ")),
                                 ));
                             }
+                            let mut outcome = Outcome::new(Verdict::ready(), Next::Resync);
+                            outcome.owns_secret = matches!(secret, SecretState::Owned(_));
+                            outcome.managed_metadata_keys =
+                                Some(user.spec.metadata.keys().cloned().collect());
+                            outcome
                         }
-                        let mut outcome = Outcome::new(Verdict::ready(), Next::Resync);
-                        outcome.owns_secret = matches!(secret, SecretState::Owned(_));
-                        let mut keys: Vec<String> = user.spec.metadata.keys().cloned().collect();
-                        keys.sort();
-                        outcome.managed_metadata_keys = Some(keys);
-                        outcome
-                    }
-                    Err(outcome) => outcome,
-                };
+                        Err(outcome) => outcome,
+                    };
                 outcome.state = outcome.state.or(state);
                 return finish(outcome, user_id, notes);
             }
@@ -235,6 +209,7 @@ fn finish(mut outcome: Outcome, user_id: Option<String>, mut notes: Vec<Note>) -
 
 async fn cleanup(ctx: &Context, api: &Api<User>, user: &User) -> Result<Action, Error> {
     ctx.metrics.forget_user(&object_key(user));
+    ctx.recently_created.forget(&user.uid().unwrap_or_default());
     let orphan = user.spec.deletion_policy == DeletionPolicy::Orphan;
     let result = if orphan {
         release_zitadel_user(&ctx.zitadel, user).await

@@ -80,6 +80,8 @@ pub struct Harness {
     pat_file: PathBuf,
     options: Options,
     operator: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+    /// Where the operator serves `/metrics`, `/healthz` and `/readyz`.
+    pub metrics_addr: std::net::SocketAddr,
     /// ZITADEL users the test saw in a status; a real run deletes them afterwards.
     zitadel_users: std::sync::Mutex<std::collections::BTreeSet<String>>,
     _dir: TempDir,
@@ -167,6 +169,7 @@ impl Harness {
             pat_file,
             options,
             operator: None,
+            metrics_addr: free_local_address(),
             zitadel_users: Default::default(),
             _dir: dir,
         };
@@ -204,7 +207,7 @@ impl Harness {
             watch_namespaces: vec![self.namespace.clone()],
             concurrency: 4,
             resync_interval: self.options.resync_interval,
-            metrics_addr: "127.0.0.1:0".parse().expect("valid address"),
+            metrics_addr: self.metrics_addr,
             leader_election: self.options.leader_election.clone(),
         };
         let (stop, stopped) = oneshot::channel::<()>();
@@ -503,6 +506,12 @@ pub fn ready_reason(user: &User) -> Option<(&str, &str)> {
     }
     let ready = status.conditions.iter().find(|c| c.type_ == "Ready")?;
     Some((ready.status.as_str(), ready.reason.as_str()))
+}
+
+/// A loopback address with a port that was free a moment ago.
+fn free_local_address() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("a bound address")
 }
 
 async fn real_config(kubeconfig: &str) -> kube::Config {
