@@ -1,0 +1,94 @@
+//! Command-line flags of the benchmark.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Measures the operator binary against the in-repo emulators and prints the numbers.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "bench", about)]
+pub struct Args {
+    /// How many `User`s to create at once (half ReturnCode humans with a Secret, a quarter
+    /// machines, a quarter humans with metadata).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub users: u32,
+
+    /// The operator's reconcile concurrency (`RECONCILE_CONCURRENCY`).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+
+    /// The operator's resync interval in the steady-state phase, in milliseconds.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..))]
+    pub resync_ms: u64,
+
+    /// How many resync intervals the steady-state phase lasts.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    pub resyncs: u32,
+
+    /// The operator binary; defaults to `zitadel-user-operator` next to this binary
+    /// (`target/release/` under `cargo run --release`).
+    #[arg(long, value_name = "PATH")]
+    pub operator_binary: Option<PathBuf>,
+
+    /// How long the users may take to become Ready (and the operator to start or stop), in
+    /// seconds, before the run fails.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_s: u64,
+}
+
+impl Args {
+    /// The steady-state resync interval.
+    pub fn resync(&self) -> Duration {
+        Duration::from_millis(self.resync_ms)
+    }
+
+    /// The bound on every wait of the run.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_s)
+    }
+
+    /// The operator binary to run: the flag, else the sibling of this executable.
+    pub fn operator_binary(&self) -> PathBuf {
+        if let Some(path) = &self.operator_binary {
+            return path.clone();
+        }
+        std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join(OPERATOR_BINARY)))
+            .unwrap_or_else(|| PathBuf::from("target/release").join(OPERATOR_BINARY))
+    }
+}
+
+/// File name of the operator binary cargo builds.
+const OPERATOR_BINARY: &str = "zitadel-user-operator";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(flags: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("bench").chain(flags.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_describe_a_short_run_of_two_hundred_users() {
+        let args = parse(&[]).expect("no flags is valid");
+        assert_eq!(args.users, 200);
+        assert_eq!(args.concurrency, 4);
+        assert_eq!(args.resync(), Duration::from_millis(500));
+        assert!(args.operator_binary().ends_with("zitadel-user-operator"));
+    }
+
+    #[test]
+    fn an_explicit_operator_binary_wins() {
+        let args = parse(&["--operator-binary", "/opt/op"]).expect("valid flags");
+        assert_eq!(args.operator_binary(), PathBuf::from("/opt/op"));
+    }
+
+    #[test]
+    fn zero_users_or_zero_concurrency_are_rejected() {
+        assert!(parse(&["--users", "0"]).is_err());
+        assert!(parse(&["--concurrency", "0"]).is_err());
+    }
+}
