@@ -145,17 +145,9 @@ async fn a_generated_password_is_stored_and_the_user_can_be_created_with_it() {
 #[tokio::test]
 async fn an_initial_password_is_read_from_the_users_own_secret() {
     let harness = Harness::start().await;
-    let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": "bob-initial"},
-        "stringData": {"password": "Initial-Passw0rd!"},
-        "data": {"password": "SW5pdGlhbC1QYXNzdzByZCE="}
-    }))
-    .expect("valid Secret");
     harness
-        .secrets()
-        .create(&Default::default(), &secret)
-        .await
-        .expect("Secret created");
+        .create_secret("bob-initial", &[("password", "Initial-Passw0rd!")])
+        .await;
     harness
         .create(
             UserBuilder::human("bob")
@@ -385,16 +377,9 @@ async fn a_spec_zitadel_rejects_is_stalled_with_zitadels_reason() {
 #[tokio::test]
 async fn a_secret_of_the_same_name_that_the_operator_does_not_own_is_never_overwritten() {
     let harness = Harness::start().await;
-    let foreign: k8s_openapi::api::core::v1::Secret = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": "alice-zitadel"},
-        "data": {"mine": "bm90IHlvdXJz"}
-    }))
-    .expect("valid Secret");
     harness
-        .secrets()
-        .create(&Default::default(), &foreign)
-        .await
-        .expect("created");
+        .create_secret("alice-zitadel", &[("mine", "not yours")])
+        .await;
     harness
         .create(
             UserBuilder::human("alice")

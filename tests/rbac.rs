@@ -17,9 +17,6 @@ mod support;
 use std::collections::BTreeSet;
 use std::fmt;
 
-use k8s_openapi::ByteString;
-use k8s_openapi::api::core::v1::Secret;
-use kube::api::{ObjectMeta, PostParams};
 use kube_emulator::RecordedRequest;
 use serde_json::Value;
 use support::chart::{Permission, RELEASE, RELEASE_NAMESPACE, ci_values, rbac_rules, render_chart};
@@ -218,32 +215,13 @@ fn leader_election() -> LeaderElectionSettings {
 }
 
 /// A Secret of the user's own (not owned by the operator) holding an initial password.
-fn password_secret(name: &str) -> Secret {
-    Secret {
-        metadata: ObjectMeta {
-            name: Some(name.to_owned()),
-            ..ObjectMeta::default()
-        },
-        data: Some(
-            [(
-                "password".to_owned(),
-                ByteString(b"Initial-Passw0rd!".to_vec()),
-            )]
-            .into(),
-        ),
-        ..Secret::default()
-    }
-}
-
 /// Creates users covering every creation path and waits until all are ready: an email code and
 /// a generated password (owned Secret create), a password from the user's Secret (Secret get),
 /// metadata, and a machine user to orphan.
 async fn create_users_of_every_kind(harness: &Harness) {
     harness
-        .secrets()
-        .create(&PostParams::default(), &password_secret("bob-initial"))
-        .await
-        .expect("the password Secret is created");
+        .create_secret("bob-initial", &[("password", "Initial-Passw0rd!")])
+        .await;
     let users = [
         UserBuilder::human("alice").email("alice@acme.example", EmailVerification::ReturnCode),
         UserBuilder::human("carol").generated_password(),

@@ -252,6 +252,26 @@ impl Harness {
         Api::namespaced(self.kube.clone(), &self.namespace)
     }
 
+    /// Creates a Secret the user manages (not the operator) with `entries` as its data.
+    pub async fn create_secret(&self, name: &str, entries: &[(&str, &str)]) {
+        let string_data = entries
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let secret = Secret {
+            metadata: ObjectMeta {
+                name: Some(name.to_owned()),
+                ..ObjectMeta::default()
+            },
+            string_data: Some(string_data),
+            ..Secret::default()
+        };
+        self.secrets()
+            .create(&PostParams::default(), &secret)
+            .await
+            .expect("the Secret is created");
+    }
+
     /// A ZITADEL client with the operator's credentials, to check ZITADEL's side in both modes.
     pub fn zitadel(&self) -> ZitadelClient {
         let config = ClientConfig::new(
