@@ -71,11 +71,14 @@ pub struct UserSpec {
 
     /// Metadata entries of the ZITADEL user, as plain text (the operator base64-encodes them).
     /// Only keys listed here are managed: keys set in ZITADEL by others are left alone, and a key
-    /// removed from this map is deleted from ZITADEL.
+    /// removed from this map is deleted from ZITADEL. The key `zitadel-user-operator.dev/owner`
+    /// is reserved: the operator marks the users it manages with it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(extend("maxProperties" = 64))]
     #[x_kube(validation = Rule::new("self.all(k, size(k) >= 1 && size(k) <= 200)")
         .message("metadata keys must be 1 to 200 characters long"))]
+    #[x_kube(validation = Rule::new("!('zitadel-user-operator.dev/owner' in self)")
+        .message("metadata key zitadel-user-operator.dev/owner is reserved for the operator"))]
     pub metadata: BTreeMap<String, String>,
 
     /// What happens to the ZITADEL user when this resource is deleted: `Delete` (default)
