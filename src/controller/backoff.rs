@@ -1,5 +1,6 @@
-//! Per-object retry backoff with jitter. kube-runtime's controller has none of its own for
-//! reconcile errors, so failures are counted here and reset by the next success.
+//! Per-object retry backoff with jitter, and jittered resyncs. kube-runtime's controller has no
+//! backoff of its own for reconcile errors, so failures are counted here and reset by the next
+//! success.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -59,6 +60,12 @@ pub fn delay_for(failures: u32, jitter: f64, retry_after: Option<Duration>) -> D
     backoff.max(retry_after.unwrap_or_default())
 }
 
+/// `interval` spread by ±10 %: users reconciled together (after a restart, say) would otherwise
+/// resync together forever, hitting ZITADEL in bursts.
+pub fn jittered(interval: Duration) -> Duration {
+    interval.mul_f64(rand::rng().random_range(0.9..1.1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +89,18 @@ mod tests {
     fn a_servers_retry_after_is_never_undercut() {
         let delay = delay_for(1, 1.0, Some(Duration::from_secs(30)));
         assert_eq!(delay, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn resyncs_are_spread_within_ten_percent() {
+        let interval = Duration::from_secs(600);
+        let spread: Vec<Duration> = (0..100).map(|_| jittered(interval)).collect();
+        assert!(
+            spread
+                .iter()
+                .all(|d| *d >= Duration::from_secs(540) && *d < Duration::from_secs(660))
+        );
+        assert!(spread.iter().any(|d| *d != spread[0]), "not all the same");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use kube::{Api, ResourceExt};
 use tracing::{Instrument, field, info_span};
 
 use super::FINALIZER;
+use super::backoff::jittered;
 use super::cleanup::{delete_zitadel_user, release_zitadel_user};
 use super::context::Context;
 use super::convert::user_state;
@@ -106,7 +107,7 @@ async fn apply(
     }
     ctx.backoff.reset(&ObjectRef::from_obj(user));
     Ok(match outcome.next {
-        Next::Resync => Action::requeue(ctx.settings.resync_interval),
+        Next::Resync => Action::requeue(jittered(ctx.settings.resync_interval)),
         Next::ConflictRetry => Action::requeue(ctx.settings.conflict_retry_interval),
         Next::SpecChange => Action::await_change(),
     })
