@@ -8,7 +8,7 @@ use kube::ResourceExt;
 use support::e2e::{Harness, ready_reason};
 use support::users::UserBuilder;
 use zitadel_user_operator::controller::OWNER_METADATA_KEY;
-use zitadel_user_operator::crd::{DeletionPolicy, EmailVerification, UserState};
+use zitadel_user_operator::crd::{DeletionPolicy, UserState};
 use zitadel_user_operator::zitadel::types::UserState as ZitadelState;
 
 /// The owner marker ZITADEL holds for `user_id`: the uid of the managing resource.
@@ -35,9 +35,7 @@ fn status_user_id(user: &zitadel_user_operator::crd::User) -> String {
 #[tokio::test]
 async fn a_human_user_becomes_ready_with_its_email_code_in_an_owned_secret() {
     let harness = Harness::start().await;
-    let alice = UserBuilder::human("alice")
-        .email("alice@acme.example", EmailVerification::ReturnCode)
-        .build();
+    let alice = UserBuilder::human("alice").email_code().build();
     let created = harness.create(alice).await;
 
     let ready = harness.wait_ready("alice").await;
@@ -86,11 +84,7 @@ async fn a_human_user_becomes_ready_with_its_email_code_in_an_owned_secret() {
 async fn status_and_events_never_contain_the_code() {
     let harness = Harness::start().await;
     harness
-        .create(
-            UserBuilder::human("alice")
-                .email("alice@acme.example", EmailVerification::ReturnCode)
-                .build(),
-        )
+        .create(UserBuilder::human("alice").email_code().build())
         .await;
     let ready = harness.wait_ready("alice").await;
     let code = harness.secret_data("alice-zitadel").await.expect("Secret")["emailCode"].clone();
@@ -258,11 +252,7 @@ async fn a_spec_change_is_applied_to_zitadel() {
             user.spec.human.as_mut().expect("human").profile.given_name = "Alicia".to_owned();
         })
         .await;
-    harness
-        .wait_for("alice", "generation 2 ready", |u| {
-            u.metadata.generation == Some(2) && ready_reason(u) == Some(("True", "Reconciled"))
-        })
-        .await;
+    harness.wait_ready_at("alice", 2).await;
     let zitadel_user = harness
         .zitadel()
         .get_user_by_id(&status_user_id(&ready))
@@ -334,11 +324,7 @@ async fn an_existing_user_is_adopted_only_on_request() {
     harness
         .edit("newcomer", |user| user.spec.adopt_existing = true)
         .await;
-    let adopted = harness
-        .wait_for("newcomer", "adopted and ready", |u| {
-            u.metadata.generation == Some(2) && ready_reason(u) == Some(("True", "Reconciled"))
-        })
-        .await;
+    let adopted = harness.wait_ready_at("newcomer", 2).await;
     assert_eq!(status_user_id(&adopted), shared_id);
     assert_eq!(
         owner_marker(&harness, &shared_id).await,
@@ -381,11 +367,7 @@ async fn a_secret_of_the_same_name_that_the_operator_does_not_own_is_never_overw
         .create_secret("alice-zitadel", &[("mine", "not yours")])
         .await;
     harness
-        .create(
-            UserBuilder::human("alice")
-                .email("alice@acme.example", EmailVerification::ReturnCode)
-                .build(),
-        )
+        .create(UserBuilder::human("alice").email_code().build())
         .await;
     let blocked = harness.wait_reason("alice", "SecretConflict").await;
     assert_eq!(
@@ -404,11 +386,7 @@ async fn a_secret_of_the_same_name_that_the_operator_does_not_own_is_never_overw
 async fn deleting_the_resource_deletes_the_zitadel_user_and_its_secret() {
     let harness = Harness::start().await;
     harness
-        .create(
-            UserBuilder::human("alice")
-                .email("alice@acme.example", EmailVerification::ReturnCode)
-                .build(),
-        )
+        .create(UserBuilder::human("alice").email_code().build())
         .await;
     let id = status_user_id(&harness.wait_ready("alice").await);
     harness.delete("alice").await;

@@ -6,7 +6,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::e2e::{Harness, Options, operator_requests, ready_reason};
+use support::e2e::{Harness, Options, operator_requests};
 use support::users::UserBuilder;
 use zitadel_emulator::{Fault, GrpcCode};
 use zitadel_user_operator::crd::{EmailVerification, User};
@@ -27,12 +27,6 @@ fn user_id(user: &User) -> String {
         .as_ref()
         .and_then(|s| s.user_id.clone())
         .expect("status.userId")
-}
-
-fn alice_with_email_code() -> User {
-    UserBuilder::human("alice")
-        .email("alice@acme.example", EmailVerification::ReturnCode)
-        .build()
 }
 
 /// ZITADEL users whose email is `address`.
@@ -65,7 +59,9 @@ async fn a_lost_create_response_and_a_restart_leave_one_user_and_a_valid_code() 
         .zitadel
         .inject("CreateUser", Fault::DropAfterApply { times: 1 });
     harness.start_operator();
-    harness.create(alice_with_email_code()).await;
+    harness
+        .create(UserBuilder::human("alice").email_code().build())
+        .await;
     harness.wait_reason("alice", "ZitadelUnavailable").await;
 
     harness.crash_operator().await;
@@ -93,7 +89,9 @@ async fn a_failed_secret_write_after_create_loses_no_code() {
         .kube
         .fail_next("create", "secrets", None, 1, 500);
     harness.start_operator();
-    harness.create(alice_with_email_code()).await;
+    harness
+        .create(UserBuilder::human("alice").email_code().build())
+        .await;
     let ready = harness.wait_ready("alice").await;
 
     assert_eq!(harness.emulators().zitadel.calls("CreateUser"), 1);
@@ -114,7 +112,9 @@ async fn a_crash_between_create_and_the_status_write_creates_no_second_user() {
         .kube
         .fail_next("patch", "users", Some("status"), usize::MAX, 500);
     harness.start_operator();
-    harness.create(alice_with_email_code()).await;
+    harness
+        .create(UserBuilder::human("alice").email_code().build())
+        .await;
     harness
         .eventually("CreateUser to be called", || async {
             (harness.emulators().zitadel.calls("CreateUser") >= 1).then_some(())
@@ -188,7 +188,9 @@ async fn a_steady_state_makes_no_writes_to_kubernetes_or_zitadel() {
         ..Options::default()
     };
     let harness = Harness::start_with(options).await;
-    harness.create(alice_with_email_code()).await;
+    harness
+        .create(UserBuilder::human("alice").email_code().build())
+        .await;
     harness
         .create(UserBuilder::machine("bot").metadata("team", "ci").build())
         .await;
@@ -299,11 +301,7 @@ async fn a_spec_zitadel_rejects_is_retried_only_after_the_spec_changes() {
             user.spec.human.as_mut().expect("human").email.address = "alice@acme.example".to_owned()
         })
         .await;
-    let ready = harness
-        .wait_for("alice", "ready after the fix", |u| {
-            u.metadata.generation == Some(2) && ready_reason(u) == Some(("True", "Reconciled"))
-        })
-        .await;
+    let ready = harness.wait_ready_at("alice", 2).await;
     assert!(ready.status.is_some());
 }
 
@@ -344,13 +342,8 @@ async fn each_user_is_created_with_exactly_one_create_call() {
     let harness = Harness::start().await;
     let names: Vec<String> = (0..20).map(|i| format!("user-{i}")).collect();
     for name in &names {
-        let address = format!("{name}@acme.example");
         harness
-            .create(
-                UserBuilder::human(name)
-                    .email(&address, EmailVerification::ReturnCode)
-                    .build(),
-            )
+            .create(UserBuilder::human(name).email_code().build())
             .await;
     }
     for name in &names {

@@ -20,11 +20,11 @@ use std::fmt;
 use kube_emulator::RecordedRequest;
 use serde_json::Value;
 use support::chart::{Permission, RELEASE, RELEASE_NAMESPACE, ci_values, rbac_rules, render_chart};
-use support::e2e::{Harness, Options, operator_recorded_requests, ready_reason};
+use support::e2e::{Harness, Options, operator_recorded_requests};
 use support::users::UserBuilder;
 use zitadel_emulator::{Fault, GrpcCode};
 use zitadel_user_operator::config::LeaderElectionSettings;
-use zitadel_user_operator::crd::{DeletionPolicy, EmailVerification};
+use zitadel_user_operator::crd::DeletionPolicy;
 use zitadel_user_operator::leader::LeaseTiming;
 
 const USERS_GROUP: &str = "zitadel-user-operator.dev";
@@ -223,7 +223,7 @@ async fn create_users_of_every_kind(harness: &Harness) {
         .create_secret("bob-initial", &[("password", "Initial-Passw0rd!")])
         .await;
     let users = [
-        UserBuilder::human("alice").email("alice@acme.example", EmailVerification::ReturnCode),
+        UserBuilder::human("alice").email_code(),
         UserBuilder::human("carol").generated_password(),
         UserBuilder::human("bob").password_from_secret("bob-initial", "password"),
         UserBuilder::human("dave")
@@ -252,11 +252,7 @@ async fn rewrite_the_owned_secret(harness: &Harness) {
             email.address = "alice.new@acme.example".to_owned();
         })
         .await;
-    harness
-        .wait_for("alice", "the new email applied", |u| {
-            u.metadata.generation == Some(2) && ready_reason(u) == Some(("True", "Reconciled"))
-        })
-        .await;
+    harness.wait_ready_at("alice", 2).await;
     let after = code(harness.secret_data("alice-zitadel").await);
     assert_ne!(before, after, "the new email's code replaced the old one");
 }

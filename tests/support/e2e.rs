@@ -345,6 +345,19 @@ impl Harness {
         .await
     }
 
+    /// Waits until `name` is Ready at `generation`: an edit has been seen and applied.
+    pub async fn wait_ready_at(&self, name: &str, generation: i64) -> User {
+        self.wait_for(
+            name,
+            &format!("Ready=True at generation {generation}"),
+            |user| {
+                user.metadata.generation == Some(generation)
+                    && ready_reason(user) == Some(("True", "Reconciled"))
+            },
+        )
+        .await
+    }
+
     /// Waits until `name` is not ready for `reason`.
     pub async fn wait_reason(&self, name: &str, reason: &str) -> User {
         self.wait_for(name, reason, |user| {

@@ -108,6 +108,12 @@ impl UserBuilder {
         self
     }
 
+    /// Email verification `ReturnCode` for the default address: the code goes to the Secret.
+    pub fn email_code(mut self) -> Self {
+        self.human_mut().email.verification = EmailVerification::ReturnCode;
+        self
+    }
+
     pub fn email_url_template(mut self, template: &str) -> Self {
         self.human_mut().email.url_template = Some(template.to_owned());
         self
