@@ -3,6 +3,7 @@
 pub mod conditions;
 pub mod controller;
 pub mod crd;
+pub mod names;
 pub mod operator;
 pub mod password;
 pub mod secrets;

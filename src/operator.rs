@@ -11,10 +11,11 @@ use kube::runtime::events::{Recorder, Reporter};
 use thiserror::Error;
 
 use crate::config::{OperatorConfig, ZitadelSettings};
-use crate::controller::{self, Backoff, CONTROLLER_NAME, Context, RecentlyCreated, Settings};
+use crate::controller::{self, Backoff, Context, RecentlyCreated, Settings};
 use crate::http::{self, Health, HttpError};
 use crate::leader;
 use crate::metrics::Metrics;
+use crate::names::{FIELD_MANAGER, USER_AGENT};
 use crate::zitadel::{self, ClientConfig, ZitadelClient};
 
 /// Why the operator stopped abnormally.
@@ -27,10 +28,6 @@ pub enum Error {
     #[error(transparent)]
     Http(#[from] HttpError),
 }
-
-/// The `User-Agent` the operator sends to the Kubernetes API, so audit logs (and the RBAC test)
-/// can tell its requests apart.
-pub const USER_AGENT: &str = concat!("zitadel-user-operator/", env!("CARGO_PKG_VERSION"));
 
 /// A Kubernetes client for the operator from `config` (in-cluster, `KUBECONFIG`, or a test
 /// server), identifying itself with [`USER_AGENT`].
@@ -61,7 +58,7 @@ pub async fn run(
         .as_ref()
         .map(|election| election.identity.clone());
     let reporter = Reporter {
-        controller: CONTROLLER_NAME.to_owned(),
+        controller: FIELD_MANAGER.to_owned(),
         instance: identity,
     };
     let ctx = Arc::new(Context {

@@ -18,6 +18,7 @@ use kube::{Api, Resource, ResourceExt};
 use thiserror::Error;
 
 use crate::crd::User;
+use crate::names::{FIELD_MANAGER as MANAGED_BY, MANAGED_BY_LABEL, USER_LABEL};
 use crate::sensitive::Sensitive;
 
 /// Key of the one-time email verification code (`verification: ReturnCode`).
@@ -26,13 +27,6 @@ pub const EMAIL_CODE_KEY: &str = "emailCode";
 pub const PHONE_CODE_KEY: &str = "phoneCode";
 /// Key of a password the operator generated (`password.generate: true`).
 pub const PASSWORD_KEY: &str = "password";
-
-/// Standard label naming the operator as the manager of a Secret.
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-/// Value of [`MANAGED_BY_LABEL`].
-pub const MANAGED_BY: &str = "zitadel-user-operator";
-/// Label holding the name of the owning `User`.
-pub const USER_LABEL: &str = "zitadel-user-operator.dev/user";
 
 /// Errors writing or reading Secrets.
 #[derive(Debug, Error)]

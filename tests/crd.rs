@@ -268,10 +268,7 @@ fn every_example_is_a_valid_resource() {
 #[test]
 fn the_operators_owner_metadata_key_is_reserved() {
     let user = UserBuilder::human("alice")
-        .metadata(
-            zitadel_user_operator::controller::OWNER_METADATA_KEY,
-            "someone",
-        )
+        .metadata(zitadel_user_operator::names::OWNER_METADATA_KEY, "someone")
         .json();
     assert_rejected(&user, None, "is reserved for the operator");
 }

@@ -421,7 +421,7 @@ fn a_cluster_wide_grant_counts_as_used_in_the_release_namespace_but_a_lease_in_i
 #[test]
 fn requests_outside_both_namespaces_and_discovery_are_kept_apart() {
     let request = |namespace: Option<&str>, resource: &str| RecordedRequest {
-        user_agent: zitadel_user_operator::operator::USER_AGENT.to_owned(),
+        user_agent: zitadel_user_operator::names::USER_AGENT.to_owned(),
         verb: "get".to_owned(),
         group: String::new(),
         resource: resource.to_owned(),

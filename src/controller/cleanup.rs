@@ -5,9 +5,9 @@
 use kube::ResourceExt;
 
 use super::observe::fetch_user;
-use super::observed::OWNER_METADATA_KEY;
 use super::plan::target_user_id;
 use crate::crd::User;
+use crate::names::OWNER_METADATA_KEY;
 use crate::zitadel::{self, ZitadelClient};
 
 /// The ZITADEL user `user` manages: the one in status, else one a lost CreateUser

@@ -16,6 +16,9 @@ pub struct Settings {
     /// How often a conflict that a person may resolve outside Kubernetes (a taken username, a
     /// foreign Secret, missing permissions) is retried.
     pub conflict_retry_interval: Duration,
+    /// Whether `spec.adoptExisting` may take over existing ZITADEL users. The operator's
+    /// administrator decides this (`--allow-adoption`), not whoever may create a `User`.
+    pub allow_adoption: bool,
 }
 
 impl Default for Settings {
@@ -23,6 +26,7 @@ impl Default for Settings {
         Self {
             resync_interval: Duration::from_secs(600),
             conflict_retry_interval: Duration::from_secs(60),
+            allow_adoption: false,
         }
     }
 }

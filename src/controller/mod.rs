@@ -32,19 +32,13 @@ use kube::{Api, Resource};
 pub use backoff::Backoff;
 pub use context::{Context, RecentlyCreated, Settings};
 pub use error::Error;
-pub use observed::OWNER_METADATA_KEY;
 pub use reconcile::{error_policy, reconcile};
 
 use crate::crd::User;
 use crate::secrets::owned_selector;
 
-/// Finalizer that holds a `User` until its ZITADEL user is deleted (or orphaned).
-pub const FINALIZER: &str = "zitadel-user-operator.dev/cleanup";
 /// How often readiness re-checks whether the watch caches have synced.
 const READINESS_POLL: std::time::Duration = std::time::Duration::from_millis(200);
-
-/// Name the operator reports as in events and as field manager.
-pub const CONTROLLER_NAME: &str = "zitadel-user-operator";
 
 /// Reconciles `User`s in `namespaces` (all namespaces when empty) with at most `concurrency`
 /// reconciles at a time, until `shutdown` completes. `on_synced` runs once every watch cache

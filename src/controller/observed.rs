@@ -5,10 +5,7 @@ use std::collections::BTreeMap;
 use crate::secrets::SecretState;
 use crate::zitadel::types::User as ZitadelUser;
 
-/// Metadata key that marks a ZITADEL user as created (or adopted) by one `User` resource; its
-/// value is the resource's `metadata.uid`. It tells a lost CreateUser response of our own apart
-/// from someone else's user with the same id, and keeps two resources from managing one user.
-pub const OWNER_METADATA_KEY: &str = "zitadel-user-operator.dev/owner";
+use crate::names::OWNER_METADATA_KEY;
 
 /// The inputs of [`super::plan::decide`].
 #[derive(Debug)]

@@ -13,9 +13,10 @@ use std::collections::BTreeMap;
 use kube::ResourceExt;
 
 use super::convert;
-use super::observed::{FoundUser, OWNER_METADATA_KEY, Observed, ZitadelSide};
+use super::observed::{FoundUser, Observed, ZitadelSide};
 use crate::conditions::{Reason, Verdict};
 use crate::crd::{EmailVerification, HumanSpec, MachineSpec, PhoneVerification, User, UserSpec};
+use crate::names::OWNER_METADATA_KEY;
 use crate::secrets::{EMAIL_CODE_KEY, PHONE_CODE_KEY, SecretState, secret_name};
 use crate::zitadel::types as wire;
 

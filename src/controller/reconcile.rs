@@ -9,7 +9,6 @@ use kube::runtime::reflector::ObjectRef;
 use kube::{Api, ResourceExt};
 use tracing::{Instrument, field, info_span};
 
-use super::FINALIZER;
 use super::backoff::jittered;
 use super::cleanup::{delete_zitadel_user, release_zitadel_user};
 use super::context::Context;
@@ -25,6 +24,7 @@ use super::sync::sync;
 use crate::conditions::{Reason, Verdict};
 use crate::crd::{DeletionPolicy, User, UserState};
 use crate::metrics::{ObjectKey, ReconcileResult};
+use crate::names::FINALIZER;
 use crate::secrets::{SecretState, Secrets};
 
 /// Reconciles one `User`. Errors are retried by [`error_policy`] with per-object backoff.

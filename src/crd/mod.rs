@@ -12,8 +12,7 @@ pub use spec::{
 };
 pub use status::{UserState, UserStatus, UserType};
 
-/// API group of every resource this operator serves.
-pub const GROUP: &str = "zitadel-user-operator.dev";
+pub use crate::names::GROUP;
 /// Most metadata keys a `User` may declare; bounds the cost of the CEL rule that checks key lengths.
 pub const MAX_METADATA_ENTRIES: usize = 64;
 

@@ -19,8 +19,7 @@ pub use zitadel::ZitadelCallMetrics;
 use reconcile::ReconcileMetrics;
 use users::UserGauges;
 
-/// Prefix of every metric name.
-pub const PREFIX: &str = "zitadel_user_operator";
+use crate::names::METRIC_PREFIX as PREFIX;
 
 /// Histogram buckets in seconds, 1 ms to 30 s: a cached no-op reconcile takes milliseconds,
 /// while a slow ZITADEL answer is bounded by the request timeout (10 s by default).

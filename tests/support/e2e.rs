@@ -563,7 +563,7 @@ pub fn operator_recorded_requests(emulators: &Emulators) -> Vec<RecordedRequest>
         .kube
         .requests()
         .into_iter()
-        .filter(|r| r.user_agent == zitadel_user_operator::operator::USER_AGENT)
+        .filter(|r| r.user_agent == zitadel_user_operator::names::USER_AGENT)
         .collect()
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use kube_emulator::{KubeEmulator, RecordedRequest};
 use zitadel_emulator::ZitadelEmulator;
-use zitadel_user_operator::operator::USER_AGENT;
+use zitadel_user_operator::names::USER_AGENT;
 
 /// A Kubernetes request type: RBAC verb and resource (with subresource).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
