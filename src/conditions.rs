@@ -14,85 +14,112 @@ pub const RECONCILING: &str = "Reconciling";
 /// Progress needs a person: a spec error, a conflict, a missing or foreign Secret.
 pub const STALLED: &str = "Stalled";
 
-/// Why a `User` is (not) ready. `as_str` values are the condition and event reasons.
+/// What a reconcile's result means for the object: the condition it shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reason {
-    /// The ZITADEL user matches the spec.
-    Reconciled,
-    /// The user is being created.
-    Creating,
-    /// ZITADEL did not answer or answered with a server error; retrying with backoff.
-    ZitadelUnavailable,
-    /// ZITADEL rate-limited the operator; retrying after the time it asked for.
-    RateLimited,
-    /// ZITADEL rejected the operator's credentials.
-    ZitadelUnauthenticated,
-    /// The operator's ZITADEL credentials lack a permission for this user or organization.
-    PermissionDenied,
-    /// ZITADEL rejected the spec (invalid value, unknown organization, ...).
-    InvalidSpec,
-    /// Another ZITADEL user already has this user id.
-    UserIdTaken,
-    /// Another ZITADEL user already has this username.
-    UsernameTaken,
-    /// The existing user cannot be adopted (other organization, other type, or another resource's).
-    AdoptionRefused,
-    /// `spec.userId` names another user than the one this resource created.
-    UserIdMismatch,
-    /// The ZITADEL user was deleted outside the operator.
-    UserDeletedInZitadel,
-    /// A Secret with the name the operator writes to exists and is not owned by this resource.
-    SecretConflict,
-    /// The Secret named in `spec.human.password.secretRef` or its key does not exist.
-    PasswordSecretMissing,
-    /// Deleting the ZITADEL user failed; the resource stays until it succeeds.
-    DeletionBlocked,
-    /// Reading or writing the `User`'s Secret failed; retried with backoff.
-    SecretWriteFailed,
+pub enum Health {
+    /// `Ready=True`.
+    Ready,
+    /// `Ready=False`, `Reconciling=True`: the operator makes progress on its own.
+    Reconciling,
+    /// `Ready=False`, `Stalled=True`: progress needs a person (or a change outside Kubernetes).
+    Stalled,
 }
 
-impl Reason {
-    /// The reason as written into conditions and events.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Reconciled => "Reconciled",
-            Reason::Creating => "Creating",
-            Reason::ZitadelUnavailable => "ZitadelUnavailable",
-            Reason::RateLimited => "RateLimited",
-            Reason::ZitadelUnauthenticated => "ZitadelUnauthenticated",
-            Reason::PermissionDenied => "PermissionDenied",
-            Reason::InvalidSpec => "InvalidSpec",
-            Reason::UserIdTaken => "UserIdTaken",
-            Reason::UsernameTaken => "UsernameTaken",
-            Reason::AdoptionRefused => "AdoptionRefused",
-            Reason::UserIdMismatch => "UserIdMismatch",
-            Reason::UserDeletedInZitadel => "UserDeletedInZitadel",
-            Reason::SecretConflict => "SecretConflict",
-            Reason::PasswordSecretMissing => "PasswordSecretMissing",
-            Reason::DeletionBlocked => "DeletionBlocked",
-            Reason::SecretWriteFailed => "SecretWriteFailed",
-        }
-    }
+/// When a `User` is reconciled again after a result with a given reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// After the resync interval (±10 %): the steady state, and problems only a person fixes.
+    /// Nothing waits for a spec change alone: an organization or a permission granted later
+    /// heals without an edit.
+    Resync,
+    /// After the conflict retry interval (a minute): a person may resolve it outside Kubernetes.
+    ConflictInterval,
+    /// With per-object exponential backoff, never sooner than a server's `Retry-After`.
+    Backoff,
+}
 
-    /// Whether the operator makes progress on its own (`Reconciling`) rather than waiting for a
-    /// person (`Stalled`).
-    pub fn is_progressing(self) -> bool {
-        matches!(
-            self,
-            Reason::Creating
-                | Reason::ZitadelUnavailable
-                | Reason::RateLimited
-                | Reason::DeletionBlocked
-                | Reason::SecretWriteFailed
-        )
-    }
+macro_rules! reasons {
+    ($($(#[doc = $doc:literal])+ $name:ident => $health:ident, $retry:ident;)+) => {
+        /// Why a `User` is (not) ready: the condition and event reason. Each reason has one
+        /// condition and one retry policy ([`Reason::health`], [`Reason::retry`]); the README's
+        /// troubleshooting table is checked against [`Reason::ALL`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Reason {
+            $($(#[doc = $doc])+ $name,)+
+        }
+
+        impl Reason {
+            /// Every reason, in the order the README lists them.
+            pub const ALL: &[Reason] = &[$(Reason::$name,)+];
+
+            /// The reason as written into conditions and events.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Reason::$name => stringify!($name),)+
+                }
+            }
+
+            /// The condition a result with this reason shows.
+            pub fn health(self) -> Health {
+                match self {
+                    $(Reason::$name => Health::$health,)+
+                }
+            }
+
+            /// When the `User` is reconciled again.
+            pub fn retry(self) -> Retry {
+                match self {
+                    $(Reason::$name => Retry::$retry,)+
+                }
+            }
+        }
+    };
+}
+
+reasons! {
+    /// The ZITADEL user matches the spec.
+    Reconciled => Ready, Resync;
+    /// The user is being created, or an existing holder of its username is not searchable yet.
+    Creating => Reconciling, Backoff;
+    /// ZITADEL did not answer, answered with a server error or with a body that is not a ZITADEL
+    /// answer (a proxy's page); retrying with backoff.
+    ZitadelUnavailable => Reconciling, Backoff;
+    /// ZITADEL rate-limited the operator; retrying after the time it asked for.
+    RateLimited => Reconciling, Backoff;
+    /// ZITADEL no longer finds the user it just returned (deleted meanwhile); read again.
+    ZitadelNotFound => Reconciling, Backoff;
+    /// Reading or writing a Secret or the status failed; retried with backoff.
+    KubernetesUnavailable => Reconciling, Backoff;
+    /// Deleting (or releasing) the ZITADEL user failed; the resource stays until it succeeds.
+    DeletionBlocked => Reconciling, Backoff;
+    /// ZITADEL rejected the operator's credentials.
+    ZitadelUnauthenticated => Stalled, Backoff;
+    /// The operator's credentials lack a permission for this user or organization.
+    PermissionDenied => Stalled, ConflictInterval;
+    /// Another ZITADEL user already has this user id.
+    UserIdTaken => Stalled, ConflictInterval;
+    /// Another ZITADEL user already has this username.
+    UsernameTaken => Stalled, ConflictInterval;
+    /// A Secret with the name the operator writes to exists and is not owned by this resource.
+    SecretConflict => Stalled, ConflictInterval;
+    /// The Secret named in `spec.human.password.secretRef` or its key does not exist.
+    PasswordSecretMissing => Stalled, ConflictInterval;
+    /// ZITADEL rejected the spec (invalid value, unknown organization, ...).
+    InvalidSpec => Stalled, Resync;
+    /// The existing user may not be adopted: adoption is off, or the user is in another
+    /// organization, of the other type, or managed by another resource.
+    AdoptionRefused => Stalled, Resync;
+    /// `spec.userId` names another user than the one this resource manages.
+    UserIdMismatch => Stalled, Resync;
+    /// The ZITADEL user was deleted outside the operator.
+    UserDeletedInZitadel => Stalled, Resync;
+    /// The stored object cannot be read (it does not match the schema, or lacks a uid).
+    InvalidObject => Stalled, Resync;
 }
 
 /// The readiness verdict of one reconcile: the input for the condition list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
-    /// Ready or not.
-    pub ready: bool,
     /// Why.
     pub reason: Reason,
     /// What a person should know, never a credential.
@@ -102,20 +129,20 @@ pub struct Verdict {
 impl Verdict {
     /// The ZITADEL user matches the spec.
     pub fn ready() -> Self {
-        Self {
-            ready: true,
-            reason: Reason::Reconciled,
-            message: "the ZITADEL user matches the spec".to_owned(),
-        }
+        Self::new(Reason::Reconciled, "the ZITADEL user matches the spec")
     }
 
-    /// Not ready, for `reason`.
-    pub fn not_ready(reason: Reason, message: impl Into<String>) -> Self {
+    /// A verdict for `reason`.
+    pub fn new(reason: Reason, message: impl Into<String>) -> Self {
         Self {
-            ready: false,
             reason,
             message: message.into(),
         }
+    }
+
+    /// Whether the object is ready.
+    pub fn is_ready(&self) -> bool {
+        self.reason.health() == Health::Ready
     }
 }
 
@@ -144,14 +171,11 @@ pub fn conditions_for(
             last_transition_time: since,
         }
     };
-    let mut conditions = vec![make(READY, verdict.ready)];
-    if !verdict.ready {
-        let kind = if verdict.reason.is_progressing() {
-            RECONCILING
-        } else {
-            STALLED
-        };
-        conditions.push(make(kind, true));
+    let mut conditions = vec![make(READY, verdict.is_ready())];
+    match verdict.reason.health() {
+        Health::Ready => {}
+        Health::Reconciling => conditions.push(make(RECONCILING, true)),
+        Health::Stalled => conditions.push(make(STALLED, true)),
     }
     conditions
 }
@@ -181,12 +205,12 @@ mod tests {
 
     #[test]
     fn a_transient_failure_is_reconciling_and_a_spec_error_is_stalled() {
-        let transient = Verdict::not_ready(Reason::ZitadelUnavailable, "timeout");
+        let transient = Verdict::new(Reason::ZitadelUnavailable, "timeout");
         let conditions = conditions_for(&transient, Some(1), &[], at(10));
         assert_eq!(conditions[1].type_, RECONCILING);
         assert_eq!(conditions[1].status, "True");
 
-        let spec_error = Verdict::not_ready(Reason::InvalidSpec, "bad email");
+        let spec_error = Verdict::new(Reason::InvalidSpec, "bad email");
         let conditions = conditions_for(&spec_error, Some(1), &[], at(10));
         assert_eq!(conditions[0].status, "False");
         assert_eq!(conditions[1].type_, STALLED);
@@ -203,7 +227,7 @@ mod tests {
     #[test]
     fn a_status_flip_moves_the_transition_time() {
         let ready = conditions_for(&Verdict::ready(), Some(1), &[], at(10));
-        let failing = Verdict::not_ready(Reason::ZitadelUnavailable, "down");
+        let failing = Verdict::new(Reason::ZitadelUnavailable, "down");
         let now_failing = conditions_for(&failing, Some(1), &ready, at(20));
         assert_eq!(now_failing[0].last_transition_time, Time(at(20)));
     }

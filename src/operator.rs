@@ -68,6 +68,7 @@ pub async fn run(
         backoff: Backoff::default(),
         recently_created: RecentlyCreated::default(),
         metrics: metrics.clone(),
+        reconcile_slots: tokio::sync::Semaphore::new(usize::from(config.concurrency.max(1))),
         settings: Settings {
             resync_interval: config.resync_interval,
             ..Settings::default()

@@ -18,7 +18,7 @@ use kube::{Api, Resource, ResourceExt};
 use thiserror::Error;
 
 use crate::crd::User;
-use crate::names::{FIELD_MANAGER as MANAGED_BY, MANAGED_BY_LABEL, USER_LABEL};
+use crate::names::{FIELD_MANAGER, MANAGED_BY_LABEL, USER_LABEL};
 use crate::sensitive::Sensitive;
 
 /// Key of the one-time email verification code (`verification: ReturnCode`).
@@ -55,7 +55,7 @@ pub fn secret_name(user: &User) -> String {
 
 /// Label selector matching every Secret this operator owns (for the controller's watch).
 pub fn owned_selector() -> String {
-    format!("{MANAGED_BY_LABEL}={MANAGED_BY}")
+    format!("{MANAGED_BY_LABEL}={FIELD_MANAGER}")
 }
 
 /// What the operator found under the Secret name it writes to.
@@ -133,18 +133,15 @@ impl Secrets {
         }
     }
 
-    /// The state of the Secret `user` writes to: one GET.
-    pub async fn observe(&self, user: &User) -> Result<SecretState, Error> {
+    /// The state of the Secret `user` (uid `owner_uid`) writes to: one GET.
+    pub async fn observe(&self, user: &User, owner_uid: &str) -> Result<SecretState, Error> {
         let name = secret_name(user);
         let secret = self
             .api
             .get_opt(&name)
             .await
             .map_err(|source| Error::Kube { name, source })?;
-        Ok(SecretState::classify(
-            secret,
-            user.uid().as_deref().unwrap_or_default(),
-        ))
+        Ok(SecretState::classify(secret, owner_uid))
     }
 
     /// Reads one key of a Secret the user manages (never written by the operator). `None` when
@@ -185,7 +182,7 @@ impl Secrets {
                 let secret = new_secret(user, &name, entries)?;
                 let created = self
                     .api
-                    .create(&PostParams::default(), &secret)
+                    .create(&write_params(), &secret)
                     .await
                     .map_err(kube_error)?;
                 Ok(SecretState::Owned(OwnedSecret(Box::new(created))))
@@ -207,12 +204,20 @@ impl Secrets {
                 // retried from a fresh read, never overwritten.
                 let replaced = self
                     .api
-                    .replace(&name, &PostParams::default(), &secret)
+                    .replace(&name, &write_params(), &secret)
                     .await
                     .map_err(kube_error)?;
                 Ok(SecretState::Owned(OwnedSecret(Box::new(replaced))))
             }
         }
+    }
+}
+
+/// Writes name the operator's one field manager, so `managedFields` tell who wrote what.
+fn write_params() -> PostParams {
+    PostParams {
+        field_manager: Some(FIELD_MANAGER.to_owned()),
+        ..PostParams::default()
     }
 }
 
@@ -225,7 +230,7 @@ fn new_secret(
         .controller_owner_ref(&())
         .ok_or(Error::NoOwnerReference)?;
     let labels = BTreeMap::from([
-        (MANAGED_BY_LABEL.to_owned(), MANAGED_BY.to_owned()),
+        (MANAGED_BY_LABEL.to_owned(), FIELD_MANAGER.to_owned()),
         (USER_LABEL.to_owned(), user.name_any()),
     ]);
     let data = entries

@@ -2,8 +2,6 @@
 //! removes only the owner marker, so that another resource may adopt it later. A failure keeps
 //! the finalizer, so the resource (and its Secret) stay until ZITADEL confirms.
 
-use kube::ResourceExt;
-
 use super::observe::fetch_user;
 use super::plan::target_user_id;
 use crate::crd::User;
@@ -15,23 +13,23 @@ use crate::zitadel::{self, ZitadelClient};
 async fn managed_user(
     zitadel: &ZitadelClient,
     user: &User,
+    uid: &str,
 ) -> Result<Option<String>, zitadel::Error> {
     if let Some(id) = user.status.as_ref().and_then(|s| s.user_id.clone()) {
         return Ok(Some(id));
     }
-    let candidate = target_user_id(user);
+    let candidate = target_user_id(user, uid);
     let found = fetch_user(zitadel, &candidate).await?;
-    Ok(found
-        .filter(|f| f.owner().is_some() && f.owner() == user.uid().as_deref())
-        .map(|_| candidate))
+    Ok(found.filter(|f| f.owner() == Some(uid)).map(|_| candidate))
 }
 
 /// Deletes the ZITADEL user of `user`; `Ok(None)` when there was none. NotFound counts as done.
 pub async fn delete_zitadel_user(
     zitadel: &ZitadelClient,
     user: &User,
+    uid: &str,
 ) -> Result<Option<String>, zitadel::Error> {
-    let Some(id) = managed_user(zitadel, user).await? else {
+    let Some(id) = managed_user(zitadel, user, uid).await? else {
         return Ok(None);
     };
     match zitadel.delete_user(&id).await {
@@ -46,8 +44,9 @@ pub async fn delete_zitadel_user(
 pub async fn release_zitadel_user(
     zitadel: &ZitadelClient,
     user: &User,
+    uid: &str,
 ) -> Result<Option<String>, zitadel::Error> {
-    let Some(id) = managed_user(zitadel, user).await? else {
+    let Some(id) = managed_user(zitadel, user, uid).await? else {
         return Ok(None);
     };
     match zitadel

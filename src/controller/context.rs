@@ -77,6 +77,9 @@ pub struct Context {
     pub recently_created: RecentlyCreated,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// One permit per reconcile that may run at once, shared by every watched namespace so
+    /// `--concurrency` bounds the whole operator (and the load it puts on ZITADEL).
+    pub reconcile_slots: tokio::sync::Semaphore,
     /// Tunables.
     pub settings: Settings,
 }

@@ -1,19 +1,23 @@
 //! The `User` controller: watches, the reconcile pipeline and its wiring.
 //!
 //! Pipeline per object (one file each): [`observe`] reads ZITADEL and the owned Secret,
-//! [`plan`] decides purely, [`create`], [`sync`] and [`cleanup`] act, [`report`] writes status
-//! and events only when they change. [`reconcile`] strings them together behind a finalizer.
+//! [`plan`] decides purely, [`create`], [`sync`] and [`cleanup`] act and record what they did in
+//! [`progress`], [`assess`] turns the result into condition and retry, [`report`] writes status
+//! and events only when they change. [`reconcile`] strings the phases together behind a
+//! finalizer.
 
+mod assess;
 mod backoff;
 mod cleanup;
 mod context;
 mod convert;
 mod create;
-mod error;
+mod failure;
+mod identity;
 mod observe;
 mod observed;
-pub mod outcome;
 pub mod plan;
+mod progress;
 mod reconcile;
 mod report;
 mod sync;
@@ -25,13 +29,15 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
+use kube::core::DeserializeGuard;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Resource};
 
 pub use backoff::Backoff;
 pub use context::{Context, RecentlyCreated, Settings};
-pub use error::Error;
+pub use failure::{Blocker, Failure, InvalidObject, Refusal};
+pub use identity::{Identity, IdentityError};
 pub use reconcile::{error_policy, reconcile};
 
 use crate::crd::User;
@@ -40,8 +46,9 @@ use crate::secrets::owned_selector;
 /// How often readiness re-checks whether the watch caches have synced.
 const READINESS_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
-/// Reconciles `User`s in `namespaces` (all namespaces when empty) with at most `concurrency`
-/// reconciles at a time, until `shutdown` completes. `on_synced` runs once every watch cache
+/// Reconciles `User`s in `namespaces` (all namespaces when empty), with at most `concurrency`
+/// reconciles per namespace queued for the operator-wide bound in [`Context::reconcile_slots`],
+/// until `shutdown` completes. `on_synced` runs once every watch cache
 /// has its initial list (readiness).
 pub async fn run(
     ctx: Arc<Context>,
@@ -58,13 +65,16 @@ pub async fn run(
     let on_synced = Arc::new(on_synced);
     let pending = Arc::new(std::sync::atomic::AtomicUsize::new(scopes.len()));
     let controllers = scopes.into_iter().map(|namespace| {
-        let (users, secrets): (Api<User>, Api<Secret>) = match namespace.as_deref() {
-            Some(ns) => (
-                Api::namespaced(ctx.kube.clone(), ns),
-                Api::namespaced(ctx.kube.clone(), ns),
-            ),
-            None => (Api::all(ctx.kube.clone()), Api::all(ctx.kube.clone())),
-        };
+        // A stored object that no longer deserialises (older schema, hand edit) reaches the
+        // reconciler as an error to report instead of breaking the watch for its whole scope.
+        let (users, secrets): (Api<DeserializeGuard<User>>, Api<Secret>) =
+            match namespace.as_deref() {
+                Some(ns) => (
+                    Api::namespaced(ctx.kube.clone(), ns),
+                    Api::namespaced(ctx.kube.clone(), ns),
+                ),
+                None => (Api::all(ctx.kube.clone()), Api::all(ctx.kube.clone())),
+            };
         let (on_synced, pending) = (on_synced.clone(), pending.clone());
         run_scope(
             ctx.clone(),
@@ -84,7 +94,7 @@ pub async fn run(
 
 async fn run_scope(
     ctx: Arc<Context>,
-    users: Api<User>,
+    users: Api<DeserializeGuard<User>>,
     secrets: Api<Secret>,
     concurrency: u16,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
@@ -127,7 +137,7 @@ async fn run_scope(
 }
 
 /// Hash of what should start a reconcile: generation, finalizers and the deletion mark.
-fn reconcile_trigger(user: &User) -> Option<u64> {
+fn reconcile_trigger(user: &DeserializeGuard<User>) -> Option<u64> {
     use std::hash::{Hash, Hasher};
     let meta = user.meta();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();

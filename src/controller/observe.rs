@@ -1,49 +1,112 @@
-//! Observe: read the ZITADEL user and the owned Secret. Reads only.
+//! Observe: read what the planner needs. Reads only.
 //!
-//! Cost: one Secret GET when the spec needs a Secret or the status names one; for a known user,
-//! GetUserByID plus ListUserMetadata (both read-your-writes in ZITADEL, contract §14.4).
+//! Cost per phase: before creation, one Secret GET when the spec writes a Secret, one more when
+//! it names a password Secret; for a known user, GetUserByID plus ListUserMetadata (both
+//! read-your-writes in ZITADEL, contract §14.4) and one Secret GET when the spec writes a Secret
+//! or the status names one; after a create conflict, GetUserByID (user id taken) or ListUsers
+//! plus GetUserByID (username taken).
 
 use std::collections::BTreeMap;
 
-use super::observed::{FoundUser, Observed, ZitadelSide};
+use super::failure::Failure;
+use super::observed::{BeforeCreation, FoundUser, Holder, Observed, Taken};
 use super::plan::needs_secret;
 use crate::crd::User;
 use crate::secrets::{SecretState, Secrets};
-use crate::zitadel::types::{ListQuery, ListUserMetadataRequest};
+use crate::zitadel::types::{
+    ListQuery, ListUserMetadataRequest, ListUsersRequest, SearchQuery, TextQueryMethod,
+};
 use crate::zitadel::{self, ZitadelClient};
-
-use super::error::Error;
 
 /// Page size for ListUserMetadata: the spec allows 64 keys, so one page is the norm.
 const METADATA_PAGE: u32 = 200;
 
-/// Reads everything [`super::plan::decide`] needs for `user`, whose ZITADEL id is `user_id`
-/// once known.
+/// Which value CreateUser reported as already used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clash {
+    /// The user id.
+    UserId(String),
+    /// The username (as ZITADEL derives it when the spec has none).
+    Username(String),
+}
+
+/// What creation needs: the `User`'s Secret and the password its spec points to.
+pub async fn before_creation(
+    secrets: &Secrets,
+    user: &User,
+    uid: &str,
+) -> Result<BeforeCreation, Failure> {
+    let secret = if needs_secret(&user.spec) {
+        secrets.observe(user, uid).await?
+    } else {
+        SecretState::Absent
+    };
+    let secret_ref = user
+        .spec
+        .human
+        .as_ref()
+        .and_then(|h| h.password.as_ref())
+        .and_then(|p| p.secret_ref.as_ref());
+    let given_password = match secret_ref {
+        Some(selector) => secrets.read_key(&selector.name, &selector.key).await?,
+        None => None,
+    };
+    Ok(BeforeCreation {
+        secret,
+        given_password,
+    })
+}
+
+/// The user `user_id` that `user` manages, and the `User`'s Secret.
 pub async fn observe(
     zitadel: &ZitadelClient,
     secrets: &Secrets,
     user: &User,
-    user_id: Option<&str>,
-) -> Result<Observed, Error> {
+    uid: &str,
+    user_id: &str,
+) -> Result<Observed, Failure> {
     let names_secret = user
         .status
         .as_ref()
         .is_some_and(|s| s.secret_name.is_some());
     let secret = if needs_secret(&user.spec) || names_secret {
-        secrets.observe(user).await?
+        secrets.observe(user, uid).await?
     } else {
         SecretState::Absent
     };
-    let zitadel = match user_id {
-        None => ZitadelSide::NotCreated,
-        Some(id) => match fetch_user(zitadel, id).await? {
-            Some(found) => ZitadelSide::Found(Box::new(found)),
-            None => ZitadelSide::Missing {
-                user_id: id.to_owned(),
-            },
+    Ok(Observed {
+        user_id: user_id.to_owned(),
+        zitadel: fetch_user(zitadel, user_id).await?.map(Box::new),
+        secret,
+    })
+}
+
+/// Who holds the value CreateUser reported as taken.
+pub async fn holder(zitadel: &ZitadelClient, clash: Clash) -> Result<Taken, Failure> {
+    Ok(match clash {
+        Clash::UserId(user_id) => Taken::UserId {
+            holder: fetch_user(zitadel, &user_id).await?.map(Box::new),
+            user_id,
         },
-    };
-    Ok(Observed { zitadel, secret })
+        Clash::Username(username) => {
+            let request = ListUsersRequest {
+                queries: vec![SearchQuery::UserNameQuery {
+                    user_name: username.clone(),
+                    method: TextQueryMethod::EqualsIgnoreCase,
+                }],
+                ..ListUsersRequest::default()
+            };
+            let listed = zitadel.list_users(&request).await?;
+            let holder = match listed.result.into_iter().next() {
+                None => Holder::NotSearchable,
+                Some(candidate) => match fetch_user(zitadel, &candidate.user_id).await? {
+                    None => Holder::Gone,
+                    Some(found) => Holder::Found(Box::new(found)),
+                },
+            };
+            Taken::Username { username, holder }
+        }
+    })
 }
 
 /// The user `user_id` with its metadata, `None` when ZITADEL has no such user.

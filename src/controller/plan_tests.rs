@@ -5,29 +5,22 @@ use std::collections::BTreeMap;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube::ResourceExt;
 use kube::api::ObjectMeta;
 
 use super::*;
 use crate::controller::test_fixtures::{human, machine, zitadel_user_for};
-use crate::crd::{EmailVerification, PasswordSpec, PhoneSpec, SecretKeySelector, UserStatus};
+use crate::crd::{PasswordSpec, PhoneSpec, SecretKeySelector, UserStatus};
+use crate::sensitive::Sensitive;
 
-fn found(user: &User, zitadel_user: wire::User) -> Observed {
-    let mut metadata: BTreeMap<String, Vec<u8>> = user
-        .spec
-        .metadata
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
-        .collect();
-    metadata.insert(
-        OWNER_METADATA_KEY.to_owned(),
-        user.uid().unwrap_or_default().into_bytes(),
-    );
-    Observed {
-        zitadel: ZitadelSide::Found(Box::new(FoundUser {
-            user: zitadel_user,
-            metadata,
-        })),
-        secret: SecretState::Absent,
+fn uid_of(user: &User) -> String {
+    user.uid().expect("fixtures have a uid")
+}
+
+fn found_user(user: &User, zitadel_user: wire::User) -> FoundUser {
+    FoundUser {
+        user: zitadel_user,
+        metadata: desired_metadata(user, &uid_of(user)),
     }
 }
 
@@ -37,14 +30,18 @@ fn in_sync(mut user: User, id: &str) -> (User, Observed) {
         user_id: Some(id.to_owned()),
         ..UserStatus::default()
     });
-    let observed = found(&user, zitadel_user_for(&user, id));
+    let observed = Observed {
+        user_id: id.to_owned(),
+        zitadel: Some(Box::new(found_user(&user, zitadel_user_for(&user, id)))),
+        secret: SecretState::Absent,
+    };
     (user, observed)
 }
 
-fn not_created() -> Observed {
-    Observed {
-        zitadel: ZitadelSide::NotCreated,
+fn nothing_stored() -> BeforeCreation {
+    BeforeCreation {
         secret: SecretState::Absent,
+        given_password: None,
     }
 }
 
@@ -71,25 +68,16 @@ fn owned_secret_with(key: &str) -> SecretState {
     SecretState::classify(Some(secret), "uid-alice")
 }
 
-fn sync_of(plan: Plan) -> SyncPlan {
-    match plan {
-        Plan::Sync(sync) => *sync,
-        other => panic!("expected a sync plan, got {other:?}"),
-    }
+fn create_of(user: &User, before: &BeforeCreation) -> CreatePlan {
+    plan_create(user, &uid_of(user), before).expect("a create plan")
 }
 
-fn create_of(plan: Plan) -> CreatePlan {
-    match plan {
-        Plan::Create(create) => *create,
-        other => panic!("expected a create plan, got {other:?}"),
-    }
+fn sync_of(user: &User, observed: &Observed) -> SyncPlan {
+    plan_sync(user, &uid_of(user), observed).expect("a sync plan")
 }
 
-fn blocked_reason(plan: Plan) -> Reason {
-    match plan {
-        Plan::Blocked(verdict) => verdict.reason,
-        other => panic!("expected a blocked plan, got {other:?}"),
-    }
+fn sync_blocker(user: &User, observed: &Observed) -> Blocker {
+    plan_sync(user, &uid_of(user), observed).expect_err("a blocked sync")
 }
 
 fn human_update(sync: &SyncPlan) -> &wire::UpdateHuman {
@@ -99,9 +87,13 @@ fn human_update(sync: &SyncPlan) -> &wire::UpdateHuman {
     }
 }
 
+fn with_zitadel_user(observed: &mut Observed, change: impl FnOnce(&mut FoundUser)) {
+    change(observed.zitadel.as_mut().expect("a found user"));
+}
+
 #[test]
 fn a_new_user_is_created_with_the_resource_uid_as_user_id_and_an_owner_marker() {
-    let create = create_of(decide(&human("alice"), &not_created()));
+    let create = create_of(&human("alice"), &nothing_stored());
     assert_eq!(create.request.user_id.as_deref(), Some("uid-alice"));
     assert_eq!(create.request.organization_id, "org-1");
     let marker = create
@@ -121,7 +113,7 @@ fn an_explicit_user_id_is_used_for_creation() {
     let mut user = human("alice");
     user.spec.user_id = Some("alice".to_owned());
     assert_eq!(
-        create_of(decide(&user, &not_created()))
+        create_of(&user, &nothing_stored())
             .request
             .user_id
             .as_deref(),
@@ -131,7 +123,7 @@ fn an_explicit_user_id_is_used_for_creation() {
 
 #[test]
 fn a_machine_is_created_with_its_token_type() {
-    let create = create_of(decide(&machine("bot"), &not_created()));
+    let create = create_of(&machine("bot"), &nothing_stored());
     match create.request.user_type {
         wire::CreateUserType::Machine(machine) => {
             assert_eq!(machine.name, "CI bot");
@@ -144,42 +136,76 @@ fn a_machine_is_created_with_its_token_type() {
     }
 }
 
+fn with_password(mut user: User, password: PasswordSpec) -> User {
+    user.spec.human.as_mut().expect("human").password = Some(password);
+    user
+}
+
 #[test]
-fn the_password_source_follows_the_spec() {
-    let mut user = human("alice");
-    let human_spec = user.spec.human.as_mut().expect("human");
-    human_spec.password = Some(PasswordSpec {
-        secret_ref: None,
-        generate: Some(true),
-        hashed: false,
-        change_required: true,
-    });
-    let create = create_of(decide(&user, &not_created()));
-    assert_eq!(
+fn a_generated_password_is_left_to_the_create_step() {
+    let user = with_password(
+        human("alice"),
+        PasswordSpec {
+            secret_ref: None,
+            generate: Some(true),
+            hashed: false,
+            change_required: true,
+        },
+    );
+    let create = create_of(&user, &nothing_stored());
+    assert!(matches!(
         create.password,
         PasswordSource::Generate {
             change_required: true
         }
-    );
+    ));
+}
 
-    let human_spec = user.spec.human.as_mut().expect("human");
-    human_spec.password = Some(PasswordSpec {
-        secret_ref: Some(SecretKeySelector {
-            name: "init".to_owned(),
-            key: "hash".to_owned(),
-        }),
-        generate: None,
-        hashed: true,
-        change_required: false,
-    });
-    let create = create_of(decide(&user, &not_created()));
-    assert_eq!(
-        create.password,
-        PasswordSource::FromSecret {
-            name: "init".to_owned(),
-            key: "hash".to_owned(),
+fn hashed_password_from_secret() -> User {
+    with_password(
+        human("alice"),
+        PasswordSpec {
+            secret_ref: Some(SecretKeySelector {
+                name: "init".to_owned(),
+                key: "hash".to_owned(),
+            }),
+            generate: None,
             hashed: true,
-            change_required: false
+            change_required: false,
+        },
+    )
+}
+
+#[test]
+fn a_password_hash_from_a_secret_goes_into_the_request() {
+    let before = BeforeCreation {
+        secret: SecretState::Absent,
+        given_password: Some(Sensitive::new("$2y$10$hash".to_owned())),
+    };
+    let create = create_of(&hashed_password_from_secret(), &before);
+    let wire::CreateUserType::Human(human) = &create.request.user_type else {
+        panic!("a human create");
+    };
+    match &human.password {
+        Some(wire::PasswordType::HashedPassword(hashed)) => {
+            assert_eq!(hashed.hash.expose(), "$2y$10$hash");
+        }
+        other => panic!("expected a hashed password, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_missing_password_secret_blocks_creation_and_names_it() {
+    let blocked = plan_create(
+        &hashed_password_from_secret(),
+        "uid-alice",
+        &nothing_stored(),
+    );
+    assert_eq!(
+        blocked.expect_err("blocked"),
+        Blocker::PasswordSecretMissing {
+            name: "init".to_owned(),
+            key: "hash".to_owned()
         }
     );
 }
@@ -188,39 +214,39 @@ fn the_password_source_follows_the_spec() {
 fn nothing_is_created_while_the_secret_for_its_codes_belongs_to_someone_else() {
     let mut user = human("alice");
     user.spec.human.as_mut().expect("human").email.verification = EmailVerification::ReturnCode;
-    let observed = Observed {
-        zitadel: ZitadelSide::NotCreated,
+    let before = BeforeCreation {
         secret: foreign_secret(),
+        given_password: None,
     };
-    assert_eq!(
-        blocked_reason(decide(&user, &observed)),
-        Reason::SecretConflict
-    );
+    assert!(matches!(
+        plan_create(&user, "uid-alice", &before),
+        Err(Blocker::SecretConflict { .. })
+    ));
 }
 
 #[test]
 fn a_foreign_secret_does_not_block_a_user_that_stores_nothing() {
-    let observed = Observed {
-        zitadel: ZitadelSide::NotCreated,
+    let before = BeforeCreation {
         secret: foreign_secret(),
+        given_password: None,
     };
-    create_of(decide(&human("alice"), &observed));
+    create_of(&human("alice"), &before);
 }
 
 #[test]
 fn a_user_that_matches_its_spec_needs_no_writes() {
     let (user, observed) = in_sync(human("alice"), "42");
-    let sync = sync_of(decide(&user, &observed));
+    let sync = sync_of(&user, &observed);
     assert!(sync.is_noop(), "{sync:?}");
     let (user, observed) = in_sync(machine("bot"), "43");
-    assert!(sync_of(decide(&user, &observed)).is_noop());
+    assert!(sync_of(&user, &observed).is_noop());
 }
 
 #[test]
 fn a_changed_given_name_updates_only_that_profile_field() {
     let (mut user, observed) = in_sync(human("alice"), "42");
     user.spec.human.as_mut().expect("human").profile.given_name = "Alicia".to_owned();
-    let sync = sync_of(decide(&user, &observed));
+    let sync = sync_of(&user, &observed);
     let update = human_update(&sync);
     let profile = update.profile.as_ref().expect("profile update");
     assert_eq!(profile.given_name.as_deref(), Some("Alicia"));
@@ -232,12 +258,12 @@ fn a_changed_given_name_updates_only_that_profile_field() {
 #[test]
 fn optional_profile_fields_left_out_of_the_spec_are_not_managed() {
     let (user, mut observed) = in_sync(human("alice"), "42");
-    if let ZitadelSide::Found(found) = &mut observed.zitadel {
+    with_zitadel_user(&mut observed, |found| {
         let profile = &mut found.user.human.as_mut().expect("human").profile;
         profile.nick_name = "set in the console".to_owned();
         profile.display_name = "Alice D.".to_owned();
-    }
-    assert!(sync_of(decide(&user, &observed)).is_noop());
+    });
+    assert!(sync_of(&user, &observed).is_noop());
 }
 
 #[test]
@@ -246,7 +272,7 @@ fn a_changed_email_is_sent_with_its_verification_mode() {
     let email = &mut user.spec.human.as_mut().expect("human").email;
     email.address = "new@acme.example".to_owned();
     email.verification = EmailVerification::ReturnCode;
-    let sync = sync_of(decide(&user, &observed));
+    let sync = sync_of(&user, &observed);
     let sent = human_update(&sync).email.as_ref().expect("email update");
     assert_eq!(sent.email, "new@acme.example");
     assert_eq!(
@@ -263,16 +289,16 @@ fn a_changed_email_is_sent_with_its_verification_mode() {
 fn an_email_differing_only_in_case_is_not_a_change() {
     let (mut user, observed) = in_sync(human("alice"), "42");
     user.spec.human.as_mut().expect("human").email.address = "ALICE@acme.example".to_owned();
-    assert!(sync_of(decide(&user, &observed)).is_noop());
+    assert!(sync_of(&user, &observed).is_noop());
 }
 
 #[test]
 fn an_unverified_email_is_marked_verified_when_the_spec_says_verified() {
     let (user, mut observed) = in_sync(human("alice"), "42");
-    if let ZitadelSide::Found(found) = &mut observed.zitadel {
+    with_zitadel_user(&mut observed, |found| {
         found.user.human.as_mut().expect("human").email.is_verified = false;
-    }
-    let sync = sync_of(decide(&user, &observed));
+    });
+    let sync = sync_of(&user, &observed);
     let sent = human_update(&sync).email.as_ref().expect("email update");
     assert_eq!(
         sent.verification,
@@ -284,28 +310,28 @@ fn an_unverified_email_is_marked_verified_when_the_spec_says_verified() {
 fn a_missing_email_code_is_issued_again_and_a_stored_one_is_kept() {
     let (mut user, mut observed) = in_sync(human("alice"), "42");
     user.spec.human.as_mut().expect("human").email.verification = EmailVerification::ReturnCode;
-    if let ZitadelSide::Found(found) = &mut observed.zitadel {
+    with_zitadel_user(&mut observed, |found| {
         found.user.human.as_mut().expect("human").email.is_verified = false;
-    }
-    assert!(sync_of(decide(&user, &observed)).issue_email_code);
+    });
+    assert!(sync_of(&user, &observed).issue_email_code);
     observed.secret = owned_secret_with(crate::secrets::EMAIL_CODE_KEY);
-    assert!(sync_of(decide(&user, &observed)).is_noop());
+    assert!(sync_of(&user, &observed).is_noop());
 }
 
 #[test]
 fn a_verified_email_needs_no_code_even_with_return_code() {
     let (mut user, observed) = in_sync(human("alice"), "42");
     user.spec.human.as_mut().expect("human").email.verification = EmailVerification::ReturnCode;
-    assert!(sync_of(decide(&user, &observed)).is_noop());
+    assert!(sync_of(&user, &observed).is_noop());
 }
 
 #[test]
 fn a_phone_removed_from_the_spec_is_removed_in_zitadel() {
     let (user, mut observed) = in_sync(human("alice"), "42");
-    if let ZitadelSide::Found(found) = &mut observed.zitadel {
+    with_zitadel_user(&mut observed, |found| {
         found.user.human.as_mut().expect("human").phone.phone = "+41791234567".to_owned();
-    }
-    let sync = sync_of(decide(&user, &observed));
+    });
+    let sync = sync_of(&user, &observed);
     let phone = human_update(&sync).phone.as_ref().expect("phone update");
     assert_eq!(phone.phone, "");
     assert_eq!(
@@ -321,7 +347,7 @@ fn a_new_phone_is_set_with_its_verification_mode() {
         number: "+41791234567".to_owned(),
         verification: PhoneVerification::Verified,
     });
-    let sync = sync_of(decide(&user, &observed));
+    let sync = sync_of(&user, &observed);
     let phone = human_update(&sync).phone.as_ref().expect("phone update");
     assert_eq!(phone.phone, "+41791234567");
     assert_eq!(
@@ -334,7 +360,7 @@ fn a_new_phone_is_set_with_its_verification_mode() {
 fn a_changed_username_is_updated() {
     let (mut user, observed) = in_sync(human("alice"), "42");
     user.spec.username = Some("al".to_owned());
-    let sync = sync_of(decide(&user, &observed));
+    let sync = sync_of(&user, &observed);
     assert_eq!(
         sync.update.as_ref().and_then(|u| u.username.as_deref()),
         Some("al")
@@ -348,7 +374,7 @@ fn machine_fields_that_differ_are_updated() {
     let spec = user.spec.machine.as_mut().expect("machine");
     spec.description = Some("deploys".to_owned());
     spec.access_token_type = crate::crd::AccessTokenType::Jwt;
-    let sync = sync_of(decide(&user, &observed));
+    let sync = sync_of(&user, &observed);
     match sync.update.and_then(|u| u.user_type) {
         Some(wire::UpdateUserType::Machine(machine)) => {
             assert_eq!(machine.name, None);
@@ -366,13 +392,13 @@ fn metadata_is_set_when_new_and_deleted_only_when_the_operator_managed_it() {
         .metadata
         .insert("team".to_owned(), "payments".to_owned());
     user.status.as_mut().expect("status").managed_metadata_keys = vec!["old".to_owned()];
-    if let ZitadelSide::Found(found) = &mut observed.zitadel {
+    with_zitadel_user(&mut observed, |found| {
         found.metadata.insert("old".to_owned(), b"x".to_vec());
         found
             .metadata
             .insert("set-by-someone-else".to_owned(), b"y".to_vec());
-    }
-    let sync = sync_of(decide(&user, &observed));
+    });
+    let sync = sync_of(&user, &observed);
     assert_eq!(sync.set_metadata, [wire::Metadata::new("team", "payments")]);
     assert_eq!(sync.delete_metadata, ["old"]);
     assert_eq!(sync.summary(), ["metadata"]);
@@ -380,73 +406,190 @@ fn metadata_is_set_when_new_and_deleted_only_when_the_operator_managed_it() {
 
 #[test]
 fn a_user_deleted_in_zitadel_is_reported_and_not_recreated() {
-    let mut user = human("alice");
-    user.status = Some(UserStatus {
-        user_id: Some("42".to_owned()),
-        ..UserStatus::default()
-    });
-    let observed = Observed {
-        zitadel: ZitadelSide::Missing {
-            user_id: "42".to_owned(),
-        },
-        secret: SecretState::Absent,
-    };
+    let (user, mut observed) = in_sync(human("alice"), "42");
+    observed.zitadel = None;
     assert_eq!(
-        blocked_reason(decide(&user, &observed)),
-        Reason::UserDeletedInZitadel
+        sync_blocker(&user, &observed),
+        Blocker::UserDeletedInZitadel {
+            user_id: "42".to_owned()
+        }
     );
 }
 
 #[test]
 fn a_user_marked_by_another_resource_is_refused() {
     let (user, mut observed) = in_sync(human("alice"), "42");
-    if let ZitadelSide::Found(found) = &mut observed.zitadel {
+    with_zitadel_user(&mut observed, |found| {
         found
             .metadata
             .insert(OWNER_METADATA_KEY.to_owned(), b"uid-someone-else".to_vec());
-    }
-    assert_eq!(
-        blocked_reason(decide(&user, &observed)),
-        Reason::AdoptionRefused
-    );
+    });
+    assert!(matches!(
+        sync_blocker(&user, &observed),
+        Blocker::NotAdoptable(Refusal::OwnedByAnother { .. })
+    ));
 }
 
 #[test]
 fn a_user_of_another_organization_or_type_is_refused() {
     let (mut user, observed) = in_sync(human("alice"), "42");
     user.spec.organization_id = "org-2".to_owned();
-    assert_eq!(
-        blocked_reason(decide(&user, &observed)),
-        Reason::AdoptionRefused
-    );
+    assert!(matches!(
+        sync_blocker(&user, &observed),
+        Blocker::NotAdoptable(Refusal::OtherOrganization { .. })
+    ));
 
     let (bot, _) = in_sync(machine("alice"), "42");
     let (_, human_observed) = in_sync(human("alice"), "42");
-    assert_eq!(
-        blocked_reason(decide(&bot, &human_observed)),
-        Reason::AdoptionRefused
-    );
+    assert!(matches!(
+        sync_blocker(&bot, &human_observed),
+        Blocker::NotAdoptable(Refusal::OtherType {
+            actual: "human",
+            ..
+        })
+    ));
 }
 
 #[test]
 fn a_spec_user_id_other_than_the_managed_one_is_a_mismatch() {
     let (mut user, observed) = in_sync(human("alice"), "42");
     user.spec.user_id = Some("alice".to_owned());
-    assert_eq!(
-        blocked_reason(decide(&user, &observed)),
-        Reason::UserIdMismatch
-    );
+    assert!(matches!(
+        sync_blocker(&user, &observed),
+        Blocker::UserIdMismatch { .. }
+    ));
 }
 
 #[test]
 fn the_target_user_id_prefers_status_then_spec_then_uid() {
     let mut user = human("alice");
-    assert_eq!(target_user_id(&user), "uid-alice");
+    assert_eq!(target_user_id(&user, "uid-alice"), "uid-alice");
     user.spec.user_id = Some("alice".to_owned());
-    assert_eq!(target_user_id(&user), "alice");
+    assert_eq!(target_user_id(&user, "uid-alice"), "alice");
     user.status = Some(UserStatus {
         user_id: Some("42".to_owned()),
         ..UserStatus::default()
     });
-    assert_eq!(target_user_id(&user), "42");
+    assert_eq!(target_user_id(&user, "uid-alice"), "42");
+}
+
+/// The user with id `id` that `holder_of` describes, marked as owned by `owner` (if any).
+fn holder(holder_of: &User, id: &str, owner: Option<&str>) -> Box<FoundUser> {
+    let mut found = found_user(holder_of, zitadel_user_for(holder_of, id));
+    found.metadata.remove(OWNER_METADATA_KEY);
+    if let Some(owner) = owner {
+        found
+            .metadata
+            .insert(OWNER_METADATA_KEY.to_owned(), owner.as_bytes().to_vec());
+    }
+    Box::new(found)
+}
+
+fn user_id_taken(holder: Option<Box<FoundUser>>) -> Taken {
+    Taken::UserId {
+        user_id: "uid-alice".to_owned(),
+        holder,
+    }
+}
+
+fn adopting(mut user: User) -> User {
+    user.spec.adopt_existing = true;
+    user
+}
+
+#[test]
+fn a_taken_user_id_with_our_own_marker_is_our_lost_response_even_without_adoption() {
+    let user = human("alice");
+    let taken = user_id_taken(Some(holder(&user, "uid-alice", Some("uid-alice"))));
+    assert_eq!(
+        claim(&user, "uid-alice", &taken, false),
+        Ok(Established::Recovered("uid-alice".to_owned()))
+    );
+}
+
+#[test]
+fn a_taken_user_id_of_someone_else_is_reported_unless_adoption_is_requested() {
+    let user = human("alice");
+    let taken = user_id_taken(Some(holder(&user, "uid-alice", None)));
+    assert!(matches!(
+        claim(&user, "uid-alice", &taken, true),
+        Err(Blocker::UserIdTaken { .. })
+    ));
+    assert!(matches!(
+        claim(&user, "uid-alice", &user_id_taken(None), true),
+        Err(Blocker::UserIdHeldByDeletedUser { .. })
+    ));
+}
+
+#[test]
+fn adoption_needs_the_administrators_permission_as_well_as_the_spec() {
+    let user = adopting(human("alice"));
+    let taken = user_id_taken(Some(holder(&user, "uid-alice", None)));
+    assert_eq!(
+        claim(&user, "uid-alice", &taken, false),
+        Err(Blocker::AdoptionNotAllowed {
+            taken: "spec.userId"
+        })
+    );
+    assert_eq!(
+        claim(&user, "uid-alice", &taken, true),
+        Ok(Established::Adopted("uid-alice".to_owned()))
+    );
+}
+
+#[test]
+fn a_taken_username_is_not_even_searched_unless_adoption_is_requested_and_allowed() {
+    let clash = Clash::Username("alice@acme.example".to_owned());
+    assert!(matches!(
+        look_up_holder(&human("alice"), &clash, true),
+        Err(Blocker::UsernameTaken { .. })
+    ));
+    assert!(matches!(
+        look_up_holder(&adopting(human("alice")), &clash, false),
+        Err(Blocker::AdoptionNotAllowed {
+            taken: "spec.username"
+        })
+    ));
+    assert_eq!(
+        look_up_holder(&adopting(human("alice")), &clash, true),
+        Ok(())
+    );
+    assert_eq!(
+        look_up_holder(&human("alice"), &Clash::UserId("x".to_owned()), false),
+        Ok(()),
+        "a taken user id may be ours: always read"
+    );
+}
+
+#[test]
+fn an_adoptable_username_holder_is_adopted_and_an_unsearchable_one_waits() {
+    let user = adopting(human("alice"));
+    let found = Taken::Username {
+        username: "alice@acme.example".to_owned(),
+        holder: Holder::Found(holder(&user, "77", None)),
+    };
+    assert_eq!(
+        claim(&user, "uid-alice", &found, true),
+        Ok(Established::Adopted("77".to_owned()))
+    );
+    let lagging = Taken::Username {
+        username: "alice@acme.example".to_owned(),
+        holder: Holder::NotSearchable,
+    };
+    assert!(matches!(
+        claim(&user, "uid-alice", &lagging, true),
+        Err(Blocker::UsernameHolderNotSearchable { .. })
+    ));
+}
+
+#[test]
+fn a_holder_in_another_organization_is_never_adopted() {
+    let user = adopting(human("alice"));
+    let mut elsewhere = human("alice");
+    elsewhere.spec.organization_id = "org-2".to_owned();
+    let taken = user_id_taken(Some(holder(&elsewhere, "uid-alice", None)));
+    assert!(matches!(
+        claim(&user, "uid-alice", &taken, true),
+        Err(Blocker::NotAdoptable(Refusal::OtherOrganization { .. }))
+    ));
 }

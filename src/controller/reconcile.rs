@@ -1,61 +1,69 @@
-//! One reconcile of a `User`: observe → decide → act → report, behind the finalizer.
+//! One reconcile of a `User`, in phases: establish the ZITADEL user (observe, decide, create or
+//! claim), converge it (observe, decide, sync), then assess and report. Act steps record what
+//! they did in [`Progress`]; [`assess`] alone decides condition and retry.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
+use k8s_openapi::api::core::v1::ObjectReference;
+use kube::core::DeserializeGuard;
 use kube::runtime::controller::Action;
+use kube::runtime::events::{Event as KubeEvent, EventType};
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::ObjectRef;
-use kube::{Api, ResourceExt};
+use kube::{Api, Resource};
 use tracing::{Instrument, field, info_span};
 
+use super::assess::{Assessment, assess};
 use super::backoff::jittered;
 use super::cleanup::{delete_zitadel_user, release_zitadel_user};
 use super::context::Context;
 use super::convert::user_state;
-use super::create::create;
-use super::error::Error;
-use super::observe::observe;
-use super::observed::ZitadelSide;
-use super::outcome::{Next, Note, Outcome};
-use super::plan::{Plan, decide};
-use super::report::{desired_status, publish, write_status};
+use super::create::{Creation, create};
+use super::failure::{Failure, InvalidObject};
+use super::identity::Identity;
+use super::observe::{before_creation, holder, observe};
+use super::observed::Established;
+use super::plan::{claim, look_up_holder, plan_create, plan_sync};
+use super::progress::{Note, Progress};
+use super::report::{publish, report};
 use super::sync::sync;
-use crate::conditions::{Reason, Verdict};
-use crate::crd::{DeletionPolicy, User, UserState};
+use crate::conditions::Retry;
+use crate::crd::{DeletionPolicy, User};
 use crate::metrics::{ObjectKey, ReconcileResult};
 use crate::names::FINALIZER;
 use crate::secrets::{SecretState, Secrets};
 
-/// Reconciles one `User`. Errors are retried by [`error_policy`] with per-object backoff.
-pub async fn reconcile(user: Arc<User>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let namespace = user.namespace().ok_or(Error::NotNamespaced)?;
+/// Reconciles one `User`, within the operator-wide concurrency bound. Every failure reaches
+/// [`error_policy`] for its retry.
+pub async fn reconcile(
+    object: Arc<DeserializeGuard<User>>,
+    ctx: Arc<Context>,
+) -> Result<Action, Failure> {
+    let meta = object.meta();
     let span = info_span!(
         "reconcile",
-        namespace = %namespace,
-        name = %user.name_any(),
+        namespace = meta.namespace.as_deref().unwrap_or_default(),
+        name = meta.name.as_deref().unwrap_or_default(),
         user_id = field::Empty,
     );
-    if let Some(id) = user.status.as_ref().and_then(|s| s.user_id.as_deref()) {
-        span.record("user_id", id);
-    }
-    async move {
+    async {
+        // The semaphore is never closed, so acquiring only waits.
+        let _slot = ctx.reconcile_slots.acquire().await;
         let timer = ctx.metrics.reconcile_started();
-        let api: Api<User> = Api::namespaced(ctx.kube.clone(), &namespace);
-        let secrets = Secrets::new(ctx.kube.clone(), &namespace);
-        let blocked = AtomicBool::new(false);
-        let result = finalizer(&api, FINALIZER, user, |event| async {
-            match event {
-                FinalizerEvent::Apply(user) => apply(&ctx, &api, &secrets, &user, &blocked).await,
-                FinalizerEvent::Cleanup(user) => cleanup(&ctx, &api, &user).await,
+        let result = match &object.0 {
+            Ok(user) => reconcile_user(&ctx, user).await,
+            Err(invalid) => {
+                let failure = Failure::Invalid(InvalidObject::Schema(invalid.error.clone()));
+                warn_invalid(&ctx, &invalid.metadata, &failure).await;
+                Err(failure)
             }
-        })
-        .await
-        .map_err(|error| Error::Finalizer(Box::new(error)));
+        };
         timer.finish(match &result {
-            Err(_) => ReconcileResult::Error,
-            Ok(_) if blocked.load(Ordering::Relaxed) => ReconcileResult::Blocked,
             Ok(_) => ReconcileResult::Success,
+            Err(Failure::Blocked(_)) => ReconcileResult::Blocked,
+            Err(failure) => ReconcileResult::Error {
+                kind: failure.kind(),
+            },
         });
         result
     }
@@ -63,204 +71,222 @@ pub async fn reconcile(user: Arc<User>, ctx: Arc<Context>) -> Result<Action, Err
     .await
 }
 
-/// Requeues a failed reconcile after the object's next backoff delay.
-pub fn error_policy(user: Arc<User>, error: &Error, ctx: Arc<Context>) -> Action {
-    let delay = ctx
-        .backoff
-        .next_delay(&ObjectRef::from_obj(user.as_ref()), error.retry_after());
+/// Requeues after a failure, as its assessment says.
+pub fn error_policy(
+    object: Arc<DeserializeGuard<User>>,
+    failure: &Failure,
+    ctx: Arc<Context>,
+) -> Action {
+    let assessment = assess(Err(failure));
+    let action = requeue(&ctx, &object_ref(object.meta()), &assessment);
     tracing::warn!(
-        namespace = user.namespace().as_deref().unwrap_or_default(),
-        name = %user.name_any(),
-        error = %error,
-        kind = error.metric_label(),
-        retry_in_ms = delay.as_millis() as u64,
-        "reconcile failed"
+        namespace = object.meta().namespace.as_deref().unwrap_or_default(),
+        name = object.meta().name.as_deref().unwrap_or_default(),
+        error = %failure,
+        kind = failure.kind(),
+        reason = assessment.verdict.reason.as_str(),
+        "reconcile did not reach Ready"
     );
-    Action::requeue(delay)
+    action
 }
 
-/// Reconciles a live `User`. Sets `blocked` when it ends not ready without an error to retry.
-async fn apply(
-    ctx: &Context,
-    api: &Api<User>,
-    secrets: &Secrets,
-    user: &User,
-    blocked: &AtomicBool,
-) -> Result<Action, Error> {
-    let outcome = converge(ctx, secrets, user).await;
-    if let Some(id) = &outcome.user_id {
+/// When to look at the object again after `assessment`: the only place that decides.
+fn requeue(ctx: &Context, object: &ObjectRef<User>, assessment: &Assessment) -> Action {
+    let settings = &ctx.settings;
+    let delay = match assessment.verdict.reason.retry() {
+        Retry::Backoff => {
+            return Action::requeue(ctx.backoff.next_delay(object, assessment.retry_after));
+        }
+        Retry::ConflictInterval => settings.conflict_retry_interval,
+        Retry::Resync => jittered(settings.resync_interval),
+    };
+    ctx.backoff.reset(object);
+    Action::requeue(delay.max(assessment.retry_after.unwrap_or_default()))
+}
+
+async fn reconcile_user(ctx: &Context, user: &User) -> Result<Action, Failure> {
+    let identity = match Identity::of(user.meta()) {
+        Ok(identity) => identity,
+        Err(error) => {
+            let failure = Failure::from(error);
+            warn_invalid(ctx, user.meta(), &failure).await;
+            return Err(failure);
+        }
+    };
+    let api: Api<User> = Api::namespaced(ctx.kube.clone(), &identity.namespace);
+    finalizer(&api, FINALIZER, Arc::new(user.clone()), |event| async {
+        match event {
+            FinalizerEvent::Apply(user) => apply(ctx, &identity, &user).await,
+            FinalizerEvent::Cleanup(user) => cleanup(ctx, &identity, &user).await,
+        }
+    })
+    .await
+    .map_err(Failure::from)
+}
+
+/// Reconciles a live `User` and reports the result.
+async fn apply(ctx: &Context, identity: &Identity, user: &User) -> Result<Action, Failure> {
+    let in_flight = ctx.recently_created.get(&identity.uid);
+    if user.status.as_ref().is_some_and(|s| s.user_id.is_some()) {
+        ctx.recently_created.forget(&identity.uid);
+    }
+    let mut progress = Progress::resume(user, in_flight);
+    let result = converge(ctx, identity, user, &mut progress).await;
+    if let Some(id) = &progress.user_id {
         tracing::Span::current().record("user_id", id.as_str());
     }
-    let status = desired_status(user, &outcome, jiff::Timestamp::now());
-    if write_status(api, user, &status).await? {
-        tracing::debug!(reason = outcome.verdict.reason.as_str(), "status updated");
+    let assessment = assess(result.as_ref().map(drop));
+    let reported = report(ctx, identity, user, &progress, &assessment.verdict).await;
+    match (result, reported) {
+        (Err(failure), reported) => {
+            if let Err(error) = reported {
+                tracing::warn!(%error, "could not write the status");
+            }
+            Err(failure)
+        }
+        (Ok(()), Err(error)) => Err(Failure::Status(error)),
+        (Ok(()), Ok(())) => Ok(requeue(ctx, &object_ref(user.meta()), &assessment)),
     }
-    publish(ctx, user, &outcome.notes).await;
-    let state = status.state.map_or("Unknown", UserState::as_str);
-    ctx.metrics
-        .set_user(object_key(user), outcome.verdict.ready, state);
-    if !outcome.verdict.ready {
-        blocked.store(true, Ordering::Relaxed);
-    }
-    if let Some(error) = outcome.error {
-        return Err(*error);
-    }
-    ctx.backoff.reset(&ObjectRef::from_obj(user));
-    Ok(match outcome.next {
-        Next::Resync => Action::requeue(jittered(ctx.settings.resync_interval)),
-        Next::ConflictRetry => Action::requeue(ctx.settings.conflict_retry_interval),
-        Next::SpecChange => Action::await_change(),
-    })
 }
 
-/// Observe, decide and act until the user exists and matches the spec, or something stops it.
-/// At most two rounds: create (or recover, or adopt), then sync the user just created.
-async fn converge(ctx: &Context, secrets: &Secrets, user: &User) -> Outcome {
-    let uid = user.uid().unwrap_or_default();
-    let mut user_id = match user.status.as_ref().and_then(|s| s.user_id.clone()) {
-        Some(id) => {
-            ctx.recently_created.forget(&uid);
-            Some(id)
-        }
-        None => ctx.recently_created.get(&uid),
+/// Establishes the ZITADEL user if the status does not name one yet, then brings it in line.
+async fn converge(
+    ctx: &Context,
+    identity: &Identity,
+    user: &User,
+    progress: &mut Progress,
+) -> Result<(), Failure> {
+    let secrets = Secrets::new(ctx.kube.clone(), &identity.namespace);
+    let user_id = match progress.user_id.clone() {
+        Some(id) => id,
+        None => establish(ctx, &secrets, identity, user, progress).await?,
     };
-    let mut notes = Vec::new();
-    for _round in 0..2 {
-        let observed = match observe(&ctx.zitadel, secrets, user, user_id.as_deref()).await {
-            Ok(observed) => observed,
-            Err(Error::Zitadel(error)) => {
-                return finish(Outcome::zitadel_failure(error), user_id, notes);
-            }
-            Err(error) => {
-                let verdict = Verdict::not_ready(
-                    Reason::SecretWriteFailed,
-                    format!("reading the User's Secret failed: {error}"),
-                );
-                return finish(Outcome::retry(verdict, error), user_id, notes);
-            }
-        };
-        let state = match &observed.zitadel {
-            ZitadelSide::Found(found) => Some(user_state(found.user.state)),
-            _ => None,
-        };
-        match decide(user, &observed) {
-            Plan::Blocked(verdict) => {
-                let mut outcome = Outcome::blocked(verdict);
-                outcome.state = state;
-                outcome.owns_secret = matches!(observed.secret, SecretState::Owned(_));
-                return finish(outcome, user_id, notes);
-            }
-            Plan::Create(plan) => {
-                match create(&ctx.zitadel, secrets, user, *plan, observed.secret).await {
-                    Ok(created) => {
-                        let note = created.note();
-                        tracing::info!(
-                            user_id = created.user_id(),
-                            reason = note.reason,
-                            "ZITADEL user is now managed"
-                        );
-                        notes.push(note);
-                        ctx.recently_created.remember(&uid, created.user_id());
-                        user_id = Some(created.into_user_id());
-                    }
-                    Err(outcome) => return finish(outcome, user_id, notes),
-                }
-            }
-            Plan::Sync(plan) => {
-                let mut outcome =
-                    match sync(&ctx.zitadel, secrets, user, &plan, observed.secret).await {
-                        Ok(secret) => {
-                            let changed = plan.summary();
-                            if !changed.is_empty() {
-                                tracing::info!(?changed, "ZITADEL user updated");
-                                notes.push(Note::normal(
-                                    "Updated",
-                                    format!("updated in ZITADEL: {}", changed.join(", ")),
-                                ));
-                            }
-                            let mut outcome = Outcome::new(Verdict::ready(), Next::Resync);
-                            outcome.owns_secret = matches!(secret, SecretState::Owned(_));
-                            outcome.managed_metadata_keys =
-                                Some(user.spec.metadata.keys().cloned().collect());
-                            outcome
-                        }
-                        Err(outcome) => outcome,
-                    };
-                outcome.state = outcome.state.or(state);
-                return finish(outcome, user_id, notes);
-            }
-        }
+    let observed = observe(&ctx.zitadel, &secrets, user, &identity.uid, &user_id).await?;
+    progress.owns_secret = matches!(observed.secret, SecretState::Owned(_));
+    progress.state = observed.zitadel.as_ref().map(|f| user_state(f.user.state));
+    let plan = plan_sync(user, &identity.uid, &observed)?;
+    let secret = sync(&ctx.zitadel, &secrets, user, &plan, observed.secret).await?;
+    progress.owns_secret = matches!(secret, SecretState::Owned(_));
+    progress.managed_metadata_keys = Some(user.spec.metadata.keys().cloned().collect());
+    let changed = plan.summary();
+    if !changed.is_empty() {
+        tracing::info!(?changed, "ZITADEL user updated");
+        progress.notes.push(Note::normal(
+            "Updated",
+            format!("updated in ZITADEL: {}", changed.join(", ")),
+        ));
     }
-    // Unreachable in practice: a second round always observes the user just created.
-    let verdict = Verdict::not_ready(
-        Reason::Creating,
-        "waiting for the new ZITADEL user to be readable",
+    Ok(())
+}
+
+/// Creates the ZITADEL user, or claims the existing one CreateUser points at. Returns its id.
+async fn establish(
+    ctx: &Context,
+    secrets: &Secrets,
+    identity: &Identity,
+    user: &User,
+    progress: &mut Progress,
+) -> Result<String, Failure> {
+    let before = before_creation(secrets, user, &identity.uid).await?;
+    let plan = plan_create(user, &identity.uid, &before)?;
+    // Recorded the moment ZITADEL confirms, so a failed Secret write still reports the user.
+    let created = |id: &str| {
+        ctx.recently_created.remember(&identity.uid, id);
+        record(&mut *progress, Established::Created(id.to_owned()));
+    };
+    let clash = match create(&ctx.zitadel, secrets, user, plan, before.secret, created).await? {
+        Creation::Created(id) => return Ok(id),
+        Creation::Clashed(clash) => clash,
+    };
+    let allow_adoption = ctx.settings.allow_adoption;
+    look_up_holder(user, &clash, allow_adoption)?;
+    let taken = holder(&ctx.zitadel, clash).await?;
+    let established = claim(user, &identity.uid, &taken, allow_adoption)?;
+    ctx.recently_created
+        .remember(&identity.uid, established.user_id());
+    let id = established.user_id().to_owned();
+    record(progress, established);
+    Ok(id)
+}
+
+fn record(progress: &mut Progress, established: Established) {
+    let note = established.note();
+    tracing::info!(
+        user_id = established.user_id(),
+        reason = note.reason,
+        "ZITADEL user is now managed"
     );
-    finish(Outcome::new(verdict, Next::ConflictRetry), user_id, notes)
+    progress.user_id = Some(established.user_id().to_owned());
+    progress.notes.push(note);
 }
 
-fn finish(mut outcome: Outcome, user_id: Option<String>, mut notes: Vec<Note>) -> Outcome {
-    if outcome.user_id.is_none() {
-        outcome.user_id = user_id;
-    }
-    notes.append(&mut outcome.notes);
-    outcome.notes = notes;
-    outcome
-}
-
-async fn cleanup(ctx: &Context, api: &Api<User>, user: &User) -> Result<Action, Error> {
-    ctx.metrics.forget_user(&object_key(user));
-    ctx.recently_created.forget(&user.uid().unwrap_or_default());
+/// Deletes (or releases) the ZITADEL user of a deleted `User`; the finalizer stays until then.
+async fn cleanup(ctx: &Context, identity: &Identity, user: &User) -> Result<Action, Failure> {
+    ctx.metrics.forget_user(&ObjectKey {
+        namespace: identity.namespace.clone(),
+        name: identity.name.clone(),
+    });
+    ctx.recently_created.forget(&identity.uid);
     let orphan = user.spec.deletion_policy == DeletionPolicy::Orphan;
-    let result = if orphan {
-        release_zitadel_user(&ctx.zitadel, user).await
+    let handled = if orphan {
+        release_zitadel_user(&ctx.zitadel, user, &identity.uid).await
     } else {
-        delete_zitadel_user(&ctx.zitadel, user).await
+        delete_zitadel_user(&ctx.zitadel, user, &identity.uid).await
     };
-    match result {
-        Ok(handled) => {
-            if let Some(id) = handled {
-                let note = if orphan {
-                    Note::normal(
-                        "Orphaned",
-                        format!("left ZITADEL user {id} in place (deletionPolicy: Orphan)"),
-                    )
-                } else {
-                    Note::normal("Deleted", format!("deleted ZITADEL user {id}"))
-                };
-                tracing::info!(user_id = %id, reason = note.reason, "ZITADEL user released");
-                publish(ctx, user, &[note]).await;
-            }
-            ctx.backoff.reset(&ObjectRef::from_obj(user));
+    match handled {
+        Ok(None) => Ok(Action::await_change()),
+        Ok(Some(id)) => {
+            let note = if orphan {
+                Note::normal(
+                    "Orphaned",
+                    format!("left ZITADEL user {id} in place (deletionPolicy: Orphan)"),
+                )
+            } else {
+                Note::normal("Deleted", format!("deleted ZITADEL user {id}"))
+            };
+            tracing::info!(user_id = %id, reason = note.reason, "ZITADEL user released");
+            publish(ctx, user, &[note]).await;
             Ok(Action::await_change())
         }
         Err(error) => {
-            let verdict = Verdict::not_ready(
-                Reason::DeletionBlocked,
-                format!(
-                    "cleaning up the ZITADEL user failed; the User stays until it succeeds: {error}"
-                ),
-            );
-            let outcome = Outcome::new(verdict, Next::ConflictRetry);
-            let status = desired_status(user, &outcome, jiff::Timestamp::now());
-            write_status(api, user, &status).await?;
-            publish(
-                ctx,
-                user,
-                &[Note::warning(
-                    Reason::DeletionBlocked.as_str(),
-                    outcome.verdict.message.clone(),
-                )],
-            )
-            .await;
-            Err(Error::Zitadel(error))
+            let failure = Failure::Cleanup(error);
+            let verdict = assess(Err(&failure)).verdict;
+            if let Err(error) = report(ctx, identity, user, &Progress::default(), &verdict).await {
+                tracing::warn!(%error, "could not write the status");
+            }
+            Err(failure)
         }
     }
 }
 
-fn object_key(user: &User) -> ObjectKey {
-    ObjectKey {
-        namespace: user.namespace().unwrap_or_default(),
-        name: user.name_any(),
+/// Tells the object's owner that it cannot be reconciled: an event where `kubectl describe`
+/// shows it (its spec may not even deserialise, so no status is written).
+async fn warn_invalid(ctx: &Context, meta: &kube::api::ObjectMeta, failure: &Failure) {
+    let reference = ObjectReference {
+        api_version: Some(User::api_version(&()).into_owned()),
+        kind: Some(User::kind(&()).into_owned()),
+        name: meta.name.clone(),
+        namespace: meta.namespace.clone(),
+        uid: meta.uid.clone(),
+        ..ObjectReference::default()
+    };
+    let verdict = assess(Err(failure)).verdict;
+    let event = KubeEvent {
+        type_: EventType::Warning,
+        reason: verdict.reason.as_str().to_owned(),
+        note: Some(verdict.message),
+        action: "Reconcile".to_owned(),
+        secondary: None,
+    };
+    if let Err(error) = ctx.recorder.publish(&event, &reference).await {
+        tracing::warn!(%error, "could not publish an event");
+    }
+}
+
+fn object_ref(meta: &kube::api::ObjectMeta) -> ObjectRef<User> {
+    let name = meta.name.as_deref().unwrap_or_default();
+    match &meta.namespace {
+        Some(namespace) => ObjectRef::new(name).within(namespace),
+        None => ObjectRef::new(name),
     }
 }

@@ -1,76 +1,114 @@
-//! Report: status, events and metrics from an [`Outcome`].
+//! Report: status, events and the per-user gauge from a reconcile's progress and assessment.
 //!
-//! The status is computed in full, compared with the current one, and written only when it
-//! differs: a status write is itself a watch event, and a steady state must write nothing.
+//! The status is computed in full, compared with the current one, and written (server-side
+//! apply, one field manager) only when it differs: a status write is itself a watch event, and
+//! a steady state must write nothing.
 
 use jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::events::{Event as KubeEvent, EventType};
-use kube::{Api, Resource, ResourceExt};
-use serde_json::{Map, Value, json};
+use kube::{Api, Resource};
+use serde_json::json;
 
 use super::context::Context;
-use super::outcome::{Note, Outcome};
-use crate::conditions::conditions_for;
-use crate::crd::{User, UserStatus, UserType};
+use super::identity::Identity;
+use super::progress::{Note, Progress};
+use crate::conditions::{Verdict, conditions_for, ready_condition};
+use crate::crd::{User, UserState, UserStatus, UserType};
+use crate::metrics::ObjectKey;
+use crate::names::FIELD_MANAGER;
 use crate::secrets::secret_name;
 
-/// The status `outcome` yields for `user` at `now`.
-pub fn desired_status(user: &User, outcome: &Outcome, now: Timestamp) -> UserStatus {
+/// Longest event note the API server accepts (`events.k8s.io/v1`: 1 kB).
+const MAX_NOTE_BYTES: usize = 1024;
+
+/// Writes status, publishes events and updates the gauge for one reconcile of `user`.
+pub async fn report(
+    ctx: &Context,
+    identity: &Identity,
+    user: &User,
+    progress: &Progress,
+    verdict: &Verdict,
+) -> Result<(), kube::Error> {
+    let status = desired_status(user, progress, verdict, Timestamp::now());
+    let api: Api<User> = Api::namespaced(ctx.kube.clone(), &identity.namespace);
+    write_status(&api, user, &status).await?;
+    publish(ctx, user, &notes(user, progress, verdict)).await;
+    ctx.metrics.set_user(
+        ObjectKey {
+            namespace: identity.namespace.clone(),
+            name: identity.name.clone(),
+        },
+        verdict.is_ready(),
+        status.state.map_or("Unknown", UserState::as_str),
+    );
+    Ok(())
+}
+
+/// The status `progress` and `verdict` yield for `user` at `now`.
+pub fn desired_status(
+    user: &User,
+    progress: &Progress,
+    verdict: &Verdict,
+    now: Timestamp,
+) -> UserStatus {
     let current = user.status.clone().unwrap_or_default();
     let generation = user.meta().generation;
     UserStatus {
         observed_generation: generation,
-        user_id: outcome.user_id.clone().or(current.user_id),
+        user_id: progress.user_id.clone().or(current.user_id),
         organization_id: Some(user.spec.organization_id.clone()),
         r#type: Some(if user.spec.human.is_some() {
             UserType::Human
         } else {
             UserType::Machine
         }),
-        state: outcome.state.or(current.state),
-        secret_name: (outcome.owns_secret || current.secret_name.is_some())
+        state: progress.state.or(current.state),
+        secret_name: (progress.owns_secret || current.secret_name.is_some())
             .then(|| secret_name(user)),
-        managed_metadata_keys: outcome
+        managed_metadata_keys: progress
             .managed_metadata_keys
             .clone()
             .unwrap_or(current.managed_metadata_keys),
-        conditions: conditions_for(&outcome.verdict, generation, &current.conditions, now),
+        conditions: conditions_for(verdict, generation, &current.conditions, now),
     }
 }
 
-/// Writes `desired` as the status of `user` unless it already is. Returns whether it wrote.
-pub async fn write_status(
-    api: &Api<User>,
-    user: &User,
-    desired: &UserStatus,
-) -> Result<bool, kube::Error> {
-    let current = user.status.clone().unwrap_or_default();
-    if current == *desired {
-        return Ok(false);
+/// Applies `desired` as the status of `user` unless it already is.
+async fn write_status(api: &Api<User>, user: &User, desired: &UserStatus) -> kube::Result<()> {
+    if user.status.as_ref() == Some(desired) {
+        return Ok(());
     }
-    let patch = json!({ "status": merge_patch(&current, desired) });
-    api.patch_status(
-        &user.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(&patch),
-    )
-    .await?;
-    Ok(true)
+    let patch = json!({
+        "apiVersion": User::api_version(&()),
+        "kind": User::kind(&()),
+        "status": desired,
+    });
+    // Forced: the operator is the status' only writer, and an apply drops fields it no longer
+    // sets (a resolved Stalled condition, say) without the nulls a merge patch needs.
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    let name = user.meta().name.as_deref().unwrap_or_default();
+    api.patch_status(name, &params, &Patch::Apply(&patch))
+        .await
+        .map(drop)
 }
 
-/// A JSON merge patch from `current` to `desired`: fields that disappear become `null`, since
-/// a merge patch leaves absent fields untouched.
-fn merge_patch(current: &UserStatus, desired: &UserStatus) -> Value {
-    let to_map = |status: &UserStatus| match serde_json::to_value(status) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
-    let mut patch = to_map(desired);
-    for key in to_map(current).keys() {
-        patch.entry(key.clone()).or_insert(Value::Null);
+/// The events of this reconcile: what it did, and a warning when it ends not ready for a new
+/// reason (repeating it on every retry would only bury the first one).
+fn notes(user: &User, progress: &Progress, verdict: &Verdict) -> Vec<Note> {
+    let mut notes = progress.notes.clone();
+    let previous = user
+        .status
+        .as_ref()
+        .and_then(|s| ready_condition(&s.conditions))
+        .map(|c| c.reason.as_str());
+    if !verdict.is_ready() && previous != Some(verdict.reason.as_str()) {
+        notes.push(Note::warning(
+            verdict.reason.as_str(),
+            verdict.message.clone(),
+        ));
     }
-    Value::Object(patch)
+    notes
 }
 
 /// Publishes `notes` as events on `user`. Best effort: an event that cannot be written is
@@ -85,7 +123,7 @@ pub async fn publish(ctx: &Context, user: &User, notes: &[Note]) {
                 EventType::Normal
             },
             reason: note.reason.to_owned(),
-            note: Some(note.note.clone()),
+            note: Some(truncate(&note.note, MAX_NOTE_BYTES).to_owned()),
             action: "Reconcile".to_owned(),
             secondary: None,
         };
@@ -95,49 +133,78 @@ pub async fn publish(ctx: &Context, user: &User, notes: &[Note]) {
     }
 }
 
+/// `text` cut to at most `max` bytes on a character boundary.
+fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conditions::{Reason, Verdict};
-    use crate::controller::outcome::Next;
+    use crate::conditions::Reason;
     use crate::controller::test_fixtures::human;
 
     fn now() -> Timestamp {
         Timestamp::from_second(1_800_000_000).expect("valid timestamp")
     }
 
+    fn knowing(user_id: &str) -> Progress {
+        Progress {
+            user_id: Some(user_id.to_owned()),
+            ..Progress::default()
+        }
+    }
+
     #[test]
-    fn reporting_the_same_outcome_twice_yields_the_same_status() {
+    fn reporting_the_same_result_twice_yields_the_same_status() {
         let mut user = human("alice");
-        let outcome = Outcome::new(Verdict::ready(), Next::Resync).with_user_id("42");
-        user.status = Some(desired_status(&user, &outcome, now()));
+        let progress = knowing("42");
+        user.status = Some(desired_status(&user, &progress, &Verdict::ready(), now()));
         let later = Timestamp::from_second(1_800_000_999).expect("valid timestamp");
-        assert_eq!(user.status, Some(desired_status(&user, &outcome, later)));
+        assert_eq!(
+            user.status,
+            Some(desired_status(&user, &progress, &Verdict::ready(), later))
+        );
     }
 
     #[test]
     fn a_failure_keeps_the_known_user_id_and_metadata_keys() {
         let mut user = human("alice");
-        let mut ready = Outcome::new(Verdict::ready(), Next::Resync).with_user_id("42");
+        let mut ready = knowing("42");
         ready.managed_metadata_keys = Some(vec!["team".to_owned()]);
-        user.status = Some(desired_status(&user, &ready, now()));
-        let failed = Outcome::new(
-            Verdict::not_ready(Reason::ZitadelUnavailable, "down"),
-            Next::ConflictRetry,
-        );
-        let status = desired_status(&user, &failed, now());
+        user.status = Some(desired_status(&user, &ready, &Verdict::ready(), now()));
+        let down = Verdict::new(Reason::ZitadelUnavailable, "down");
+        let status = desired_status(&user, &Progress::default(), &down, now());
         assert_eq!(status.user_id.as_deref(), Some("42"));
         assert_eq!(status.managed_metadata_keys, ["team"]);
         assert_eq!(status.conditions[0].status, "False");
     }
 
     #[test]
-    fn a_merge_patch_nulls_fields_that_disappear() {
-        let current = UserStatus {
-            secret_name: Some("s".to_owned()),
-            ..UserStatus::default()
-        };
-        let patch = merge_patch(&current, &UserStatus::default());
-        assert_eq!(patch["secretName"], Value::Null);
+    fn a_warning_is_published_once_per_new_reason_not_on_every_retry() {
+        let mut user = human("alice");
+        let down = Verdict::new(Reason::ZitadelUnavailable, "down");
+        assert_eq!(notes(&user, &Progress::default(), &down).len(), 1);
+        user.status = Some(desired_status(&user, &Progress::default(), &down, now()));
+        assert!(notes(&user, &Progress::default(), &down).is_empty());
+        let stalled = Verdict::new(Reason::InvalidSpec, "bad email");
+        assert!(notes(&user, &Progress::default(), &stalled)[0].warning);
+    }
+
+    #[test]
+    fn a_long_event_note_is_cut_to_the_api_limit_on_a_character_boundary() {
+        let long = "é".repeat(MAX_NOTE_BYTES);
+        let cut = truncate(&long, MAX_NOTE_BYTES);
+        assert!(cut.len() <= MAX_NOTE_BYTES);
+        assert_eq!(cut.len(), MAX_NOTE_BYTES);
+        assert_eq!(truncate("short", MAX_NOTE_BYTES), "short");
+        assert_eq!(truncate(&"é".repeat(3), 5), "éé");
     }
 }

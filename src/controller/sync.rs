@@ -1,38 +1,25 @@
 //! Act, update: apply a [`SyncPlan`] to an existing user. Codes ZITADEL returns go to the
 //! Secret right after the call that returned them.
 
-use super::outcome::Outcome;
+use super::failure::Failure;
 use super::plan::SyncPlan;
-use crate::conditions::{Reason, Verdict};
 use crate::crd::User;
 use crate::secrets::{EMAIL_CODE_KEY, PHONE_CODE_KEY, SecretState, Secrets};
 use crate::sensitive::Sensitive;
 use crate::zitadel::types::{CodeDelivery, PhoneCodeDelivery, VerificationCodeResponse};
 use crate::zitadel::{self, ZitadelClient};
 
-/// Applies `plan`; returns the Secret's state afterwards, or the outcome to report.
+/// Applies `plan`; returns the Secret's state afterwards.
 pub async fn sync(
     zitadel: &ZitadelClient,
     secrets: &Secrets,
     user: &User,
     plan: &SyncPlan,
     mut secret: SecretState,
-) -> Result<SecretState, Outcome> {
+) -> Result<SecretState, Failure> {
     let id = plan.user_id.as_str();
     if let Some(update) = &plan.update {
-        let response = match zitadel.update_user(id, update).await {
-            Ok(response) => response,
-            Err(error) if error.is_username_taken() => {
-                return Err(Outcome::blocked(Verdict::not_ready(
-                    Reason::UsernameTaken,
-                    format!(
-                        "username {} is already used by another ZITADEL user; choose another spec.username",
-                        update.username.as_deref().unwrap_or_default()
-                    ),
-                )));
-            }
-            Err(error) => return Err(Outcome::zitadel_failure(error)),
-        };
+        let response = zitadel.update_user(id, update).await?;
         let codes = [
             (EMAIL_CODE_KEY, response.email_code),
             (PHONE_CODE_KEY, response.phone_code),
@@ -40,10 +27,7 @@ pub async fn sync(
         secret = store_codes(secrets, user, secret, codes).await?;
     }
     if !plan.set_metadata.is_empty() {
-        zitadel
-            .set_user_metadata(id, &plan.set_metadata)
-            .await
-            .map_err(Outcome::zitadel_failure)?;
+        zitadel.set_user_metadata(id, &plan.set_metadata).await?;
     }
     if !plan.delete_metadata.is_empty() {
         match zitadel
@@ -51,7 +35,7 @@ pub async fn sync(
             .await
         {
             // Someone removed a key since it was read: the goal is reached all the same.
-            Err(error) if !error.is_not_found() => return Err(Outcome::zitadel_failure(error)),
+            Err(error) if !error.is_not_found() => return Err(error.into()),
             _ => {}
         }
     }
@@ -73,8 +57,8 @@ async fn reissue(
     secret: SecretState,
     key: &'static str,
     call: impl Future<Output = Result<VerificationCodeResponse, zitadel::Error>>,
-) -> Result<SecretState, Outcome> {
-    let response = call.await.map_err(Outcome::zitadel_failure)?;
+) -> Result<SecretState, Failure> {
+    let response = call.await?;
     store_codes(secrets, user, secret, [(key, response.verification_code)]).await
 }
 
@@ -84,7 +68,7 @@ pub(super) async fn store_codes<const N: usize>(
     user: &User,
     secret: SecretState,
     codes: [(&'static str, Option<Sensitive<String>>); N],
-) -> Result<SecretState, Outcome> {
+) -> Result<SecretState, Failure> {
     let codes: Vec<_> = codes
         .into_iter()
         .filter_map(|(key, code)| code.map(|code| (key, code)))
@@ -92,11 +76,5 @@ pub(super) async fn store_codes<const N: usize>(
     if codes.is_empty() {
         return Ok(secret);
     }
-    secrets.store(user, secret, &codes).await.map_err(|error| {
-        let verdict = Verdict::not_ready(
-            Reason::SecretWriteFailed,
-            format!("storing a one-time code in the Secret failed; a new code is requested on retry: {error}"),
-        );
-        Outcome::retry(verdict, error.into())
-    })
+    Ok(secrets.store(user, secret, &codes).await?)
 }

@@ -17,8 +17,12 @@ pub enum ReconcileResult {
     Success,
     /// Progress needs a human (invalid spec, missing Secret, conflict): retrying will not help.
     Blocked,
-    /// A transient failure; the reconcile is retried with backoff.
-    Error,
+    /// Something failed; `kind` is a bounded label (`reconcile_errors_total{kind}`), such as a
+    /// ZITADEL error class (`transient`, `rate_limited`) or `secret`, `status`, `finalizer`.
+    Error {
+        /// What failed.
+        kind: &'static str,
+    },
 }
 
 impl ReconcileResult {
@@ -27,7 +31,7 @@ impl ReconcileResult {
         match self {
             Self::Success => "success",
             Self::Blocked => "blocked",
-            Self::Error => "error",
+            Self::Error { .. } => "error",
         }
     }
 }
@@ -37,10 +41,16 @@ struct ResultLabels {
     result: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    kind: &'static str,
+}
+
 /// The reconcile metric handles (clones share series).
 #[derive(Clone)]
 pub(super) struct ReconcileMetrics {
     total: Family<ResultLabels, Counter>,
+    errors: Family<ErrorLabels, Counter>,
     duration: Histogram,
     in_flight: Gauge,
 }
@@ -49,6 +59,7 @@ impl ReconcileMetrics {
     pub(super) fn register(registry: &mut Registry) -> Self {
         let metrics = Self {
             total: Family::default(),
+            errors: Family::default(),
             duration: Histogram::new(DURATION_BUCKETS),
             in_flight: Gauge::default(),
         };
@@ -56,6 +67,11 @@ impl ReconcileMetrics {
             "reconciles",
             "Finished reconciles of User objects by result",
             metrics.total.clone(),
+        );
+        registry.register(
+            "reconcile_errors",
+            "Failed reconciles of User objects by what failed",
+            metrics.errors.clone(),
         );
         registry.register(
             "reconcile_duration_seconds",
@@ -100,6 +116,12 @@ impl ReconcileTimer {
                 result: result.as_str(),
             })
             .inc();
+        if let ReconcileResult::Error { kind } = result {
+            self.metrics
+                .errors
+                .get_or_create(&ErrorLabels { kind })
+                .inc();
+        }
     }
 }
 
@@ -133,7 +155,7 @@ mod tests {
 
         first.finish(ReconcileResult::Success);
         assert_sample(&metrics.encode(), &format!("{IN_FLIGHT} 1"));
-        second.finish(ReconcileResult::Error);
+        second.finish(ReconcileResult::Error { kind: "transient" });
         assert_sample(&metrics.encode(), &format!("{IN_FLIGHT} 0"));
     }
 
@@ -144,7 +166,7 @@ mod tests {
             ReconcileResult::Success,
             ReconcileResult::Success,
             ReconcileResult::Blocked,
-            ReconcileResult::Error,
+            ReconcileResult::Error { kind: "transient" },
         ] {
             metrics.reconcile_started().finish(result);
         }
@@ -154,6 +176,24 @@ mod tests {
                 r#"zitadel_user_operator_reconciles_total{result="blocked"} 1"#,
                 r#"zitadel_user_operator_reconciles_total{result="error"} 1"#,
                 r#"zitadel_user_operator_reconciles_total{result="success"} 2"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn failed_reconciles_are_counted_by_what_failed() {
+        let metrics = Metrics::new();
+        for kind in ["transient", "secret", "transient"] {
+            metrics
+                .reconcile_started()
+                .finish(ReconcileResult::Error { kind });
+        }
+        metrics.reconcile_started().finish(ReconcileResult::Blocked);
+        assert_eq!(
+            sorted_samples(&metrics, "zitadel_user_operator_reconcile_errors_total"),
+            [
+                r#"zitadel_user_operator_reconcile_errors_total{kind="secret"} 1"#,
+                r#"zitadel_user_operator_reconcile_errors_total{kind="transient"} 2"#,
             ]
         );
     }
