@@ -1,5 +1,6 @@
 //! The README's no-cluster quickstart, run as written: the dev environment and the operator, then
-//! the real `kubectl` applying, listing and deleting `examples/`.
+//! the real `kubectl` applying, listing, describing (with the operator's events) and deleting
+//! `examples/`.
 //!
 //! `kubectl` is `target/tools/kubectl` (installed by `.ci/chart-tools.sh`), else `/usr/bin/kubectl`;
 //! without either the test fails rather than skips, since a skipped quickstart proves nothing.
@@ -160,6 +161,26 @@ impl Quickstart {
         }
     }
 
+    /// Polls until `kubectl describe user <name>` lists an event with `reason` (the operator
+    /// publishes its events just after writing the status); returns the description.
+    async fn wait_described_with_event(&self, name: &str, reason: &str) -> String {
+        let deadline = tokio::time::Instant::now() + READY_WAIT;
+        loop {
+            let described = self.kubectl_ok(&["describe", "user", name]).await;
+            let listed = described
+                .split_once("\nEvents:")
+                .is_some_and(|(_, events)| events.split_whitespace().any(|word| word == reason));
+            if listed {
+                return described;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {reason} event for {name} within {READY_WAIT:?}:\n{described}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
     /// Stops the operator gracefully; it must end without an error.
     async fn stop(&mut self) {
         if let Some((stop, task)) = self.operator.take() {
@@ -202,6 +223,18 @@ async fn the_readme_quickstart_works_with_the_real_kubectl() {
         assert!(applied.contains(object), "apply output: {applied}");
     }
     let ids = quickstart.wait_all_ready().await;
+
+    // The operator records through events.k8s.io; kubectl reads core v1 events, as on a cluster.
+    quickstart
+        .wait_described_with_event("alice", "Created")
+        .await;
+    let events = quickstart.kubectl_ok(&["get", "events"]).await;
+    assert!(
+        events
+            .lines()
+            .any(|line| line.contains("user/alice") && line.contains("Created")),
+        "no Created event for alice in `kubectl get events`:\n{events}"
+    );
 
     let table = quickstart.kubectl_ok(&["get", "users"]).await;
     let header = table.lines().next().unwrap_or_default();

@@ -13,7 +13,8 @@
 //! # Simplifications compared with the real API server
 //!
 //! - Storage: one copy per object whatever the version; no conversion between CRD versions.
-//!   core/v1 and events.k8s.io/v1 Events are stored separately (the real server shares them).
+//!   core/v1 and events.k8s.io/v1 Events share one storage, as on the real server (see
+//!   [`conversion`]).
 //! - Paginated lists are not snapshots: later pages show the current state.
 //! - Built-in kinds are not schema-validated (only Secret `stringData`/`type` and Namespace
 //!   label/phase defaulting is done); only custom resources are validated and pruned.
@@ -27,7 +28,7 @@
 //!   (see [`validation`]).
 //! - Discovery is legacy format only (aggregated discovery requests fall back); OpenAPI v3 is
 //!   minimal and v2 is not served (see [`openapi`]); tables for built-in kinds show NAME and
-//!   AGE only.
+//!   AGE only, except Events, which get the real server's columns (see [`table`]).
 //! - No protobuf or CBOR request bodies (answered 415): kubectl's imperative generators such as
 //!   `kubectl create namespace x` send protobuf and fail; `kubectl apply -f` / `create -f` send
 //!   JSON and work. Responses are always JSON.
@@ -36,6 +37,7 @@
 
 pub mod apply;
 pub mod builtin;
+pub mod conversion;
 pub mod crd;
 pub mod delete;
 pub mod discovery;
@@ -68,6 +70,7 @@ use tokio::task::JoinHandle;
 pub use requests::RecordedRequest;
 
 use crate::server::Shared;
+use crate::state::{State, Target};
 use crate::store::ObjectKey;
 
 /// How to run the emulator.
@@ -199,7 +202,8 @@ impl KubeEmulator {
             .count()
     }
 
-    /// The stored object, if any (`namespace` None for cluster-scoped objects).
+    /// The stored object, if any (`namespace` None for cluster-scoped objects), in the shape
+    /// (group, resource) serves: an Event asked for through `events.k8s.io` comes converted.
     pub fn object(
         &self,
         group: &str,
@@ -207,21 +211,26 @@ impl KubeEmulator {
         namespace: Option<&str>,
         name: &str,
     ) -> Option<Value> {
-        let key = ObjectKey::new(group, resource, namespace.unwrap_or_default(), name);
-        self.shared
-            .lock_state()
-            .store
-            .get(&key)
-            .map(|e| e.object.clone())
+        let (stored_group, stored_resource) = conversion::storage_resource(group, resource);
+        let key = ObjectKey::new(
+            stored_group,
+            stored_resource,
+            namespace.unwrap_or_default(),
+            name,
+        );
+        let state = self.shared.lock_state();
+        let object = state.store.get(&key)?.object.clone();
+        Some(present(&state, group, resource, object))
     }
 
-    /// All stored objects of (group, resource), across namespaces.
+    /// All stored objects of (group, resource), across namespaces, shaped as in [`Self::object`].
     pub fn objects(&self, group: &str, resource: &str) -> Vec<Value> {
-        self.shared
-            .lock_state()
+        let (stored_group, stored_resource) = conversion::storage_resource(group, resource);
+        let state = self.shared.lock_state();
+        state
             .store
-            .list(group, resource, None)
-            .map(|(_, e)| e.object.clone())
+            .list(stored_group, stored_resource, None)
+            .map(|(_, e)| present(&state, group, resource, e.object.clone()))
             .collect()
     }
 
@@ -229,6 +238,25 @@ impl KubeEmulator {
     pub fn resource_version(&self) -> u64 {
         self.shared.lock_state().store.resource_version()
     }
+}
+
+/// `object` as served at the preferred version of (group, resource); as stored when that type
+/// is no longer served.
+fn present(state: &State, group: &str, resource: &str, object: Value) -> Value {
+    let Some(rt) = state.registry.get(group, resource) else {
+        return object;
+    };
+    let Some(version) = rt.preferred_version().map(|v| v.name.clone()) else {
+        return object;
+    };
+    let target = Target {
+        rt,
+        version,
+        namespace: None,
+        name: None,
+        subresource: None,
+    };
+    target.present(object)
 }
 
 impl Drop for KubeEmulator {

@@ -116,9 +116,10 @@ impl State {
             .as_deref()
             .map(decode_continue)
             .transpose()?;
+        let (group, resource) = t.storage_resource();
         let selected: Vec<(&ObjectKey, Value)> = self
             .store
-            .list(&t.rt.group, &t.rt.plural, t.namespace.as_deref())
+            .list(group, resource, t.namespace.as_deref())
             .filter(|(k, _)| {
                 after
                     .as_ref()
@@ -282,7 +283,7 @@ impl State {
             return Err(ApiError::already_exists(&t.rt.group, &t.rt.plural, &name));
         }
         let mut owners = FieldOwners::default();
-        let object = self.prepare_new(t, body, options)?;
+        let object = t.to_storage(self.prepare_new(t, body, options)?);
         owners.record_update(&options.manager, None, &object);
         Ok(self.insert_new(t, key, object, owners))
     }
@@ -321,6 +322,7 @@ impl State {
         Ok(object)
     }
 
+    /// Store a new object; `object` and `owners` may still be in the request's shape.
     fn insert_new(
         &mut self,
         t: &Target,
@@ -328,7 +330,7 @@ impl State {
         object: Value,
         owners: FieldOwners,
     ) -> Value {
-        let stored = self.store.insert(key, object, owners);
+        let stored = self.store.insert(key, t.to_storage(object), owners);
         self.after_write(t, &stored);
         t.present(stored)
     }
@@ -416,10 +418,13 @@ impl State {
             // A no-op write: the real server neither bumps the resourceVersion nor emits an event.
             return Ok(new);
         }
-        if record_update {
-            owners.record_update(&options.manager, Some(old), &new);
-        }
         let finished = deleting && meta::finalizers(&new).is_empty();
+        // Ownership is kept in the stored shape so that writes through either Event group
+        // claim the same fields.
+        let new = t.to_storage(new);
+        if record_update {
+            owners.record_update(&options.manager, Some(&t.to_storage(old.clone())), &new);
+        }
         let stored = self.store.replace(&key, new, owners);
         self.after_write(t, &stored);
         if finished {
@@ -545,7 +550,12 @@ impl State {
             self.check_namespace_exists(t)?;
             let mut owners = FieldOwners::default();
             let merged = owners
-                .apply(&options.manager, &json!({}), &applied, options.force)
+                .apply(
+                    &options.manager,
+                    &json!({}),
+                    &t.to_storage(applied),
+                    options.force,
+                )
                 .map_err(|e| ApiError::plain(409, "Conflict", e.to_string()))?;
             let object = self.prepare_new(t, merged, options)?;
             return Ok(self.insert_new(t, key, object, owners));
@@ -558,7 +568,12 @@ impl State {
         Self::check_resource_version(t, name, &existing.old, &applied)?;
         let merged = existing
             .owners
-            .apply(&options.manager, &existing.old, &applied, options.force)
+            .apply(
+                &options.manager,
+                &t.to_storage(existing.old.clone()),
+                &t.to_storage(applied),
+                options.force,
+            )
             .map_err(|e| ApiError::plain(409, "Conflict", e.to_string()))?;
         let new = Self::compose(t, &existing.old, merged);
         self.commit_existing(t, existing, new, options, false)

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::conversion::{EVENTS_GROUP, EVENTS_RESOURCE};
+
 /// The API group of CustomResourceDefinitions.
 pub const CRD_GROUP: &str = "apiextensions.k8s.io";
 /// The plural of CustomResourceDefinitions.
@@ -136,8 +138,9 @@ impl Default for Registry {
             ResourceType::builtin("", "namespaces", "Namespace", false, &["ns"]),
             ResourceType::builtin("", "secrets", "Secret", true, &[]),
             ResourceType::builtin("", "configmaps", "ConfigMap", true, &["cm"]),
-            ResourceType::builtin("", "events", "Event", true, &["ev"]),
-            ResourceType::builtin("events.k8s.io", "events", "Event", true, &["ev"]),
+            // Both Event APIs are served; they share one storage (see `conversion`).
+            ResourceType::builtin("", EVENTS_RESOURCE, "Event", true, &["ev"]),
+            ResourceType::builtin(EVENTS_GROUP, EVENTS_RESOURCE, "Event", true, &["ev"]),
             ResourceType::builtin("coordination.k8s.io", "leases", "Lease", true, &[]),
             ResourceType::builtin(
                 CRD_GROUP,

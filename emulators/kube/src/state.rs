@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::apply::FieldOwners;
+use crate::conversion;
 use crate::meta;
 use crate::registry::{Registry, ResourceType};
 use crate::store::{ObjectKey, Store};
@@ -41,12 +42,19 @@ pub struct Target {
 impl Target {
     /// The store key of the named object.
     pub fn key(&self, name: &str) -> ObjectKey {
+        let (group, resource) = self.storage_resource();
         ObjectKey::new(
-            &self.rt.group,
-            &self.rt.plural,
+            group,
+            resource,
             self.namespace.as_deref().unwrap_or_default(),
             name,
         )
+    }
+
+    /// The (group, resource) this target's objects are stored under: another group's for a
+    /// resource that shares its storage (`events.k8s.io` Events live with core Events).
+    pub fn storage_resource(&self) -> (&str, &str) {
+        conversion::storage_resource(&self.rt.group, &self.rt.plural)
     }
 
     /// Whether this version has the status subresource.
@@ -61,8 +69,10 @@ impl Target {
         self.rt.version(&self.version)?.schema.as_ref()
     }
 
-    /// `object` as served at this target's version: apiVersion and kind set.
-    pub fn present(&self, mut object: Value) -> Value {
+    /// `object` (stored, or written at this target) as served at this target's version:
+    /// converted to its shape if it is an Event of the other group, apiVersion and kind set.
+    pub fn present(&self, object: Value) -> Value {
+        let mut object = conversion::present(object, &self.rt.group, &self.rt.plural);
         if let Some(map) = object.as_object_mut() {
             map.insert(
                 "apiVersion".into(),
@@ -71,6 +81,11 @@ impl Target {
             map.insert("kind".into(), json!(self.rt.kind));
         }
         object
+    }
+
+    /// `object`, as written at this target, in the shape the store keeps (see [`conversion`]).
+    pub fn to_storage(&self, object: Value) -> Value {
+        conversion::to_storage(object, &self.rt.group, &self.rt.plural)
     }
 }
 

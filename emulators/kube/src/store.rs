@@ -1,7 +1,8 @@
 //! Object storage: every object as JSON keyed by (group, resource, namespace, name), one global
 //! resourceVersion counter, and a bounded history of changes that watches replay from.
 //!
-//! Objects are stored once per (group, resource), whatever version they were written with.
+//! Objects are stored once per (group, resource), whatever version they were written with;
+//! `events.k8s.io` Events are stored under the core key (see [`crate::conversion`]).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;

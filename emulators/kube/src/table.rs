@@ -1,11 +1,13 @@
 //! `Accept: application/json;as=Table;g=meta.k8s.io;v=v1` responses, as kubectl requests them for
-//! `kubectl get`: a NAME column, the CRD's printer columns (or AGE for built-in kinds).
+//! `kubectl get`: a NAME column, the CRD's printer columns (or AGE for built-in kinds); Events
+//! get the real server's Event columns instead.
 //!
 //! JSONPath support covers what printer columns use: `.a.b`, `.a[0]`, `.a[*].b` and filters
 //! `.a[?(@.k=="v")].b`; a path yielding several values joins them with commas.
 
 use serde_json::{Value, json};
 
+use crate::conversion;
 use crate::registry::PrinterColumn;
 use crate::state::Target;
 
@@ -147,13 +149,9 @@ fn columns(t: &Target) -> Vec<PrinterColumn> {
     }
 }
 
-/// A `meta.k8s.io/v1` Table of `objects`; `include_object` is the `includeObject` parameter.
-pub fn table(
-    t: &Target,
-    objects: &[Value],
-    resource_version: &str,
-    include_object: Option<&str>,
-) -> Value {
+/// The column definitions and one row of cells per object for the generic printer: NAME, then
+/// the CRD's printer columns (or AGE).
+fn generic_cells(t: &Target, objects: &[Value]) -> (Vec<Value>, Vec<Vec<Value>>) {
     let columns = columns(t);
     let mut definitions = vec![json!({
         "name": "Name", "type": "string", "format": "name", "priority": 0,
@@ -162,7 +160,7 @@ pub fn table(
     definitions.extend(columns.iter().map(|c| {
         json!({"name": c.name, "type": c.column_type, "format": c.format, "description": c.description, "priority": c.priority})
     }));
-    let rows: Vec<Value> = objects
+    let cells = objects
         .iter()
         .map(|object| {
             let mut cells = vec![
@@ -172,6 +170,141 @@ pub fn table(
                     .unwrap_or(Value::Null),
             ];
             cells.extend(columns.iter().map(|c| cell(c, object)));
+            cells
+        })
+        .collect();
+    (definitions, cells)
+}
+
+/// The real server's Event columns (`pkg/printers/internalversion`), the same for both Event
+/// APIs; like every server-side table they are all sent, and kubectl hides priority 1 unless
+/// `-o wide`.
+const EVENT_COLUMNS: [(&str, i64, &str); 10] = [
+    (
+        "Last Seen",
+        0,
+        "The time at which the most recent occurrence of this event was recorded.",
+    ),
+    (
+        "Type",
+        0,
+        "Type of this event (Normal, Warning), new types could be added in the future",
+    ),
+    (
+        "Reason",
+        0,
+        "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.",
+    ),
+    ("Object", 0, "The object that this event is about."),
+    (
+        "Subobject",
+        1,
+        "If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement.",
+    ),
+    (
+        "Source",
+        1,
+        "The component reporting this event. Should be a short machine understandable string.",
+    ),
+    (
+        "Message",
+        0,
+        "A human-readable description of the status of this operation.",
+    ),
+    (
+        "First Seen",
+        1,
+        "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)",
+    ),
+    ("Count", 1, "The number of times this event has occurred."),
+    ("Name", 1, "Name must be unique within a namespace."),
+];
+
+/// Age of an optional timestamp, `<unknown>` when there is none, as the Event printer shows it.
+fn since(timestamp: Option<&Value>) -> String {
+    match timestamp.and_then(Value::as_str) {
+        Some(text) if !text.is_empty() => age(text),
+        _ => "<unknown>".into(),
+    }
+}
+
+/// One Event's cells, computed from its core shape like the real server's printer.
+fn event_row(object: &Value) -> Vec<Value> {
+    let event = conversion::to_core(object.clone());
+    let text = |pointer: &str| {
+        event
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let present = |pointer: &str| event.pointer(pointer).filter(|v| !v.is_null());
+    let first = present("/firstTimestamp")
+        .map(|t| since(Some(t)))
+        .unwrap_or_else(|| since(present("/eventTime")));
+    let mut last = present("/lastTimestamp")
+        .map(|t| since(Some(t)))
+        .unwrap_or_else(|| first.clone());
+    let mut count = present("/count").and_then(Value::as_i64).unwrap_or(0);
+    if let Some(series) = present("/series") {
+        last = since(series.get("lastObservedTime"));
+        count = series.get("count").and_then(Value::as_i64).unwrap_or(0);
+    } else if count == 0 {
+        // Events written through events.k8s.io carry no count until they repeat.
+        count = 1;
+    }
+    let kind = text("/involvedObject/kind").to_lowercase();
+    let target = match text("/involvedObject/name") {
+        name if name.is_empty() => kind,
+        name => format!("{kind}/{name}"),
+    };
+    let or = |first: String, second: String| if first.is_empty() { second } else { first };
+    let component = or(text("/source/component"), text("/reportingComponent"));
+    let source = match or(text("/source/host"), text("/reportingInstance")) {
+        instance if instance.is_empty() => component,
+        instance => format!("{component}, {instance}"),
+    };
+    vec![
+        json!(last),
+        json!(text("/type")),
+        json!(text("/reason")),
+        json!(target),
+        json!(text("/involvedObject/fieldPath")),
+        json!(source),
+        json!(text("/message").trim()),
+        json!(first),
+        json!(count),
+        json!(text("/metadata/name")),
+    ]
+}
+
+fn event_cells(objects: &[Value]) -> (Vec<Value>, Vec<Vec<Value>>) {
+    let definitions = EVENT_COLUMNS
+        .iter()
+        .map(|(name, priority, description)| {
+            let format = if *name == "Name" { "name" } else { "" };
+            json!({"name": name, "type": "string", "format": format, "description": description, "priority": priority})
+        })
+        .collect();
+    (definitions, objects.iter().map(event_row).collect())
+}
+
+/// A `meta.k8s.io/v1` Table of `objects`; `include_object` is the `includeObject` parameter.
+pub fn table(
+    t: &Target,
+    objects: &[Value],
+    resource_version: &str,
+    include_object: Option<&str>,
+) -> Value {
+    let (definitions, cells) = if conversion::is_event(&t.rt.group, &t.rt.plural) {
+        event_cells(objects)
+    } else {
+        generic_cells(t, objects)
+    };
+    let rows: Vec<Value> = objects
+        .iter()
+        .zip(cells)
+        .map(|(object, cells)| {
             let mut row = json!({"cells": cells});
             match include_object {
                 Some("None") => {}
@@ -231,6 +364,43 @@ mod tests {
         assert_eq!(age(&past(30)), "30s");
         assert_eq!(age(&past(600)), "10m");
         assert_eq!(age(&past(3 * 86_400)), "3d");
+    }
+
+    #[test]
+    fn an_event_row_reads_like_the_real_servers_printer() {
+        let days_ago =
+            jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() - 3 * 86_400)
+                .unwrap()
+                .to_string();
+        let event = json!({
+            "apiVersion": "events.k8s.io/v1",
+            "kind": "Event",
+            "metadata": {"name": "alice.1"},
+            "eventTime": days_ago,
+            "type": "Normal",
+            "reason": "Created",
+            "note": " created ZITADEL user 1 ",
+            "regarding": {"kind": "User", "name": "alice"},
+            "reportingController": "ctl",
+            "reportingInstance": "ctl-0",
+        });
+        let cells = event_row(&event);
+        let expected = json!([
+            "3d",
+            "Normal",
+            "Created",
+            "user/alice",
+            "",
+            "ctl, ctl-0",
+            "created ZITADEL user 1",
+            "3d",
+            1,
+            "alice.1"
+        ]);
+        assert_eq!(json!(cells), expected);
+        let mut repeated = event;
+        repeated["series"] = json!({"count": 4, "lastObservedTime": days_ago});
+        assert_eq!(event_row(&repeated)[8], 4);
     }
 
     #[test]

@@ -54,8 +54,9 @@ struct Filter {
 
 impl Filter {
     fn in_scope(&self, change: &Change) -> bool {
-        change.key.group == self.target.rt.group
-            && change.key.resource == self.target.rt.plural
+        let (group, resource) = self.target.storage_resource();
+        change.key.group == group
+            && change.key.resource == resource
             && self
                 .target
                 .namespace
@@ -153,9 +154,10 @@ pub fn start(shared: Arc<Shared>, target: Target, params: WatchParams) -> Result
             },
             None => {
                 let t = &filter.target;
+                let (group, resource) = t.storage_resource();
                 let mut lines: Vec<String> = state
                     .store
-                    .list(&t.rt.group, &t.rt.plural, t.namespace.as_deref())
+                    .list(group, resource, t.namespace.as_deref())
                     .map(|(_, e)| t.present(e.object.clone()))
                     .filter(|o| filter.selection.matches(o))
                     .map(|o| line("ADDED", filter.shape(o)))
