@@ -189,6 +189,50 @@ pub fn ready_condition(conditions: &[Condition]) -> Option<&Condition> {
 mod tests {
     use super::*;
 
+    /// The rows of the README's troubleshooting table: (reason, condition, retried).
+    fn readme_reason_table() -> Vec<(String, String, String)> {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let section = readme
+            .split("## Troubleshooting by condition reason")
+            .nth(1)
+            .expect("the README has a troubleshooting section");
+        section
+            .lines()
+            .skip_while(|line| !line.starts_with("| Reason |"))
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+            .map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                (
+                    cells[1].trim_matches('`').to_owned(),
+                    cells[2].to_owned(),
+                    cells[3].to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_troubleshooting_table_lists_every_reason_with_its_condition_and_retry() {
+        let expected: Vec<(String, String, String)> = Reason::ALL
+            .iter()
+            .map(|reason| {
+                let condition = match reason.health() {
+                    Health::Ready => READY,
+                    Health::Reconciling => RECONCILING,
+                    Health::Stalled => STALLED,
+                };
+                let retried = match reason.retry() {
+                    Retry::Resync => "every resync",
+                    Retry::ConflictInterval => "every minute",
+                    Retry::Backoff => "with backoff",
+                };
+                (reason.as_str().to_owned(), condition.to_owned(), retried.to_owned())
+            })
+            .collect();
+        assert_eq!(readme_reason_table(), expected);
+    }
+
     fn at(seconds: i64) -> Timestamp {
         Timestamp::from_second(seconds).expect("valid timestamp")
     }

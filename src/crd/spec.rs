@@ -1,8 +1,8 @@
 //! `User.spec`: what the ZITADEL user should look like.
 //!
-//! Validation lives in the schema (enums, lengths, required fields) and in CEL rules kept to the
-//! basic language (`has`, `==`, `size`, `all`), because API servers before 1.29 reject newer
-//! rule fields such as `messageExpression` or `reason`.
+//! Validation lives in the schema (enums, lengths, required fields) and in CEL rules. The
+//! supported API servers (Kubernetes 1.30+) know `reason` and `fieldPath`; every string a rule
+//! reads has a `maxLength`, so the API server's cost estimate accepts the CRD.
 
 use std::collections::BTreeMap;
 
@@ -42,7 +42,13 @@ use super::status::UserStatus;
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
+    ),
+    validation = Rule::new(
+        "!has(self.spec.userId) || has(oldSelf.spec.userId) || !has(self.status) || !has(self.status.userId) || self.spec.userId == self.status.userId"
     )
+    .message("spec.userId may be added after creation only with the id this User already manages (status.userId)")
+    .reason(Reason::FieldValueForbidden)
+    .field_path(".spec.userId")
 )]
 #[x_kube(validation = Rule::new("has(self.human) != has(self.machine)")
     .message("exactly one of spec.human or spec.machine must be set"))]

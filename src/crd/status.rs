@@ -14,6 +14,7 @@ pub struct UserStatus {
     pub observed_generation: Option<i64>,
     /// ID of the ZITADEL user this resource manages, once it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 200))]
     pub user_id: Option<String>,
     /// Organization the ZITADEL user belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
