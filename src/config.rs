@@ -4,8 +4,6 @@
 //! and from a Helm-rendered Deployment. [`Args`] is the raw input; [`OperatorConfig`] is the
 //! validated form the library works with.
 
-mod duration;
-
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
@@ -13,12 +11,13 @@ use std::{
 };
 
 use clap::{ArgAction, ArgGroup, Parser};
+use jiff::SignedDuration;
+use jiff::fmt::friendly::{Direction, SpanParser, SpanPrinter};
 use reqwest::Url;
 
-pub use duration::{DurationError, parse_duration};
-
-pub use crate::zitadel::Credentials;
-use crate::{leader::LeaseTiming, telemetry::LogFormat};
+use crate::leader::{LeaderElectionSettings, LeaseTiming};
+use crate::telemetry::LogFormat;
+use crate::zitadel::{ClientConfig, Credentials};
 
 /// Lease holder identity length when neither `--pod-name` nor a hostname is available.
 const RANDOM_IDENTITY_LEN: usize = 16;
@@ -52,9 +51,15 @@ pub struct Args {
     #[arg(long, env = "ZITADEL_ISSUER", value_name = "URL")]
     pub zitadel_issuer: Option<String>,
 
-    /// Deadline of each ZITADEL request (`<n>ms|s|m|h`).
-    #[arg(long, env = "ZITADEL_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
-    pub zitadel_timeout: Duration,
+    /// Deadline of each ZITADEL request, e.g. `500ms`, `10s`, `1m30s`.
+    #[arg(
+        long,
+        env = "ZITADEL_TIMEOUT",
+        default_value = "10s",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub zitadel_timeout: SignedDuration,
 
     /// Comma-separated namespaces to watch; empty watches all namespaces.
     #[arg(
@@ -74,9 +79,15 @@ pub struct Args {
     )]
     pub concurrency: u16,
 
-    /// How often every `User` is reconciled even without a change (`<n>ms|s|m|h`).
-    #[arg(long, env = "RESYNC_INTERVAL", default_value = "10m", value_parser = parse_duration)]
-    pub resync_interval: Duration,
+    /// How often every `User` is reconciled even without a change, e.g. `10m`, `1h`.
+    #[arg(
+        long,
+        env = "RESYNC_INTERVAL",
+        default_value = "10m",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub resync_interval: SignedDuration,
 
     /// Address of the `/metrics`, `/healthz` and `/readyz` HTTP server.
     #[arg(long, env = "METRICS_ADDR", default_value = "0.0.0.0:8080")]
@@ -103,6 +114,19 @@ pub struct Args {
     )]
     pub leader_election: bool,
 
+    /// Let `spec.adoptExisting: true` take over existing ZITADEL users the operator did not create.
+    // Off by default: whoever may create a `User` could otherwise take over any unmanaged
+    // ZITADEL user the operator's credential reaches. Same `Set` pattern as `--leader-election`.
+    #[arg(
+        long,
+        env = "ALLOW_ADOPTION",
+        action = ArgAction::Set,
+        num_args = 0..=1,
+        default_value_t = false,
+        default_missing_value = "true"
+    )]
+    pub allow_adoption: bool,
+
     /// Name of the Lease used for leader election.
     #[arg(long, env = "LEASE_NAME", default_value = "zitadel-user-operator")]
     pub lease_name: String,
@@ -120,7 +144,7 @@ pub struct Args {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperatorConfig {
     /// How to reach and authenticate to ZITADEL.
-    pub zitadel: ZitadelSettings,
+    pub zitadel: ClientConfig,
     /// Namespaces to watch; empty means all namespaces.
     pub watch_namespaces: Vec<String>,
     /// Maximum number of concurrent reconciles (at least 1).
@@ -131,34 +155,8 @@ pub struct OperatorConfig {
     pub metrics_addr: SocketAddr,
     /// Leader election, when enabled.
     pub leader_election: Option<LeaderElectionSettings>,
-}
-
-/// Connection settings for the ZITADEL API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ZitadelSettings {
-    /// Base URL (scheme `http` or `https`), without a trailing slash.
-    pub url: String,
-    /// Value of the `x-zitadel-instance-host` header, if any.
-    pub instance_host: Option<String>,
-    /// Explicit JWT audience, if the default derived from the URL or instance host is wrong.
-    pub issuer: Option<String>,
-    /// Where the credential lives (never the credential itself).
-    pub credentials: Credentials,
-    /// Deadline of each request.
-    pub timeout: Duration,
-}
-
-/// Settings of the Lease-based leader election.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeaderElectionSettings {
-    /// Name of the Lease object.
-    pub lease_name: String,
-    /// Namespace of the Lease object.
-    pub lease_namespace: String,
-    /// This replica's identity as the Lease holder; unique per replica.
-    pub identity: String,
-    /// Lease duration and renewal period.
-    pub timing: LeaseTiming,
+    /// Whether `spec.adoptExisting` may take over existing ZITADEL users.
+    pub allow_adoption: bool,
 }
 
 /// Why the flags and environment do not form a valid configuration.
@@ -181,12 +179,18 @@ pub enum ConfigError {
         "--watch-namespaces entry `{0}` is not a valid namespace name (lowercase letters, digits and `-`, at most 63 characters)"
     )]
     InvalidNamespace(String),
-    /// A zero resync interval would reconcile in a hot loop.
-    #[error("--resync-interval must be greater than zero")]
-    ZeroResyncInterval,
-    /// A zero timeout would fail every ZITADEL request.
-    #[error("--zitadel-timeout must be greater than zero")]
-    ZeroTimeout,
+    /// A duration flag is zero or negative: a zero resync interval would reconcile in a hot
+    /// loop, a zero timeout would fail every ZITADEL request.
+    #[error(
+        "{flag} must be greater than zero, got `{}` (e.g. `10s`, `1m30s`, `10m`)",
+        print_duration(value)
+    )]
+    NotPositive {
+        /// The offending flag, e.g. `--resync-interval`.
+        flag: &'static str,
+        /// The rejected value.
+        value: SignedDuration,
+    },
     /// Leader election needs to know where its Lease lives.
     #[error("--lease-namespace (POD_NAMESPACE) is required when leader election is enabled")]
     MissingLeaseNamespace,
@@ -204,16 +208,16 @@ impl Args {
     /// # Errors
     /// [`ConfigError`] naming the offending flag.
     pub fn into_config(self) -> Result<OperatorConfig, ConfigError> {
-        let zitadel = ZitadelSettings {
-            url: validate_url(&self.zitadel_url)?,
+        let credentials = match (self.zitadel_pat_file, self.zitadel_key_file) {
+            (Some(pat), None) => Credentials::PatFile(pat),
+            (None, Some(key)) => Credentials::KeyFile(key),
+            _ => return Err(ConfigError::CredentialsAmbiguous),
+        };
+        let zitadel = ClientConfig {
             instance_host: non_empty(self.zitadel_instance_host),
             issuer: non_empty(self.zitadel_issuer),
-            credentials: match (self.zitadel_pat_file, self.zitadel_key_file) {
-                (Some(pat), None) => Credentials::PatFile(pat),
-                (None, Some(key)) => Credentials::KeyFile(key),
-                _ => return Err(ConfigError::CredentialsAmbiguous),
-            },
-            timeout: nonzero(self.zitadel_timeout, ConfigError::ZeroTimeout)?,
+            request_timeout: positive(self.zitadel_timeout, "--zitadel-timeout")?,
+            ..ClientConfig::new(validate_url(&self.zitadel_url)?, credentials)
         };
         let leader_election = if self.leader_election {
             Some(leader_election_settings(
@@ -228,9 +232,10 @@ impl Args {
             zitadel,
             watch_namespaces: parse_namespaces(&self.watch_namespaces)?,
             concurrency: self.concurrency,
-            resync_interval: nonzero(self.resync_interval, ConfigError::ZeroResyncInterval)?,
+            resync_interval: positive(self.resync_interval, "--resync-interval")?,
             metrics_addr: self.metrics_addr,
             leader_election,
+            allow_adoption: self.allow_adoption,
         })
     }
 }
@@ -251,11 +256,41 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-fn nonzero(value: Duration, error: ConfigError) -> Result<Duration, ConfigError> {
-    if value.is_zero() {
-        Err(error)
-    } else {
-        Ok(value)
+/// Why a duration flag does not parse. Zero and negative values parse; [`positive`] rejects
+/// them with the flag's name, which a value parser does not know.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "`{input}` is not a duration: use a number and a unit (ms, s, m, h), e.g. `500ms`, `10s`, `1m30s`, `1h`"
+)]
+struct DurationError {
+    input: String,
+    #[source]
+    source: jiff::Error,
+}
+
+/// Parses jiff's friendly duration format (`10s`, `1m30s`, `2 hours`); surrounding whitespace,
+/// as a Helm value or an environment file may carry, is ignored.
+fn parse_duration(input: &str) -> Result<SignedDuration, DurationError> {
+    // Friendly format only: ISO 8601 (`PT10S`) would be a second syntax to document.
+    static PARSER: SpanParser = SpanParser::new();
+    PARSER
+        .parse_duration(input.trim())
+        .map_err(|source| DurationError {
+            input: input.to_owned(),
+            source,
+        })
+}
+
+/// `-5s` rather than the default printer's `5s ago`, so the message echoes what was written.
+fn print_duration(value: &SignedDuration) -> String {
+    static PRINTER: SpanPrinter = SpanPrinter::new().direction(Direction::Sign);
+    PRINTER.duration_to_string(value)
+}
+
+fn positive(value: SignedDuration, flag: &'static str) -> Result<Duration, ConfigError> {
+    match Duration::try_from(value) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        _ => Err(ConfigError::NotPositive { flag, value }),
     }
 }
 

@@ -9,7 +9,7 @@ use std::{future::Future, pin::pin, time::Duration};
 
 use kube_lease_manager::{LeaseManager, LeaseManagerBuilder, LeaseManagerError};
 
-use crate::{config::LeaderElectionSettings, metrics::Metrics};
+use crate::metrics::Metrics;
 
 /// How long a Lease stays valid after its last renewal, in seconds (Kubernetes' own controllers
 /// use 15 s): the longest a crashed leader blocks a standby.
@@ -26,6 +26,19 @@ const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
 /// First and last delays between attempts after a Lease API error.
 const RETRY_DELAY_MIN: Duration = Duration::from_millis(250);
 const RETRY_DELAY_MAX: Duration = Duration::from_secs(5);
+
+/// Where the Lease lives, who this replica is, and how the Lease is timed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaderElectionSettings {
+    /// Name of the Lease object.
+    pub lease_name: String,
+    /// Namespace of the Lease object.
+    pub lease_namespace: String,
+    /// This replica's identity as the Lease holder; unique per replica.
+    pub identity: String,
+    /// Lease duration and renewal period.
+    pub timing: LeaseTiming,
+}
 
 /// Lease duration and renewal period, in whole seconds as the Lease API counts them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,13 +10,13 @@ use futures::FutureExt;
 use kube::runtime::events::{Recorder, Reporter};
 use thiserror::Error;
 
-use crate::config::{OperatorConfig, ZitadelSettings};
+use crate::config::OperatorConfig;
 use crate::controller::{self, Backoff, Context, RecentlyCreated, Settings};
 use crate::http::{self, Health, HttpError};
 use crate::leader;
 use crate::metrics::Metrics;
 use crate::names::{FIELD_MANAGER, USER_AGENT};
-use crate::zitadel::{self, ClientConfig, ZitadelClient};
+use crate::zitadel::{self, ZitadelClient};
 
 /// Why the operator stopped abnormally.
 #[derive(Debug, Error)]
@@ -46,8 +46,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let metrics = Metrics::new();
-    let zitadel = ZitadelClient::new(client_config(&config.zitadel))?
-        .with_observer(metrics.zitadel_observer());
+    let zitadel =
+        ZitadelClient::new(config.zitadel.clone())?.with_observer(metrics.zitadel_observer());
     let health = Health::new();
     let (address, server) =
         http::bind(config.metrics_addr, metrics.clone(), health.clone()).await?;
@@ -71,6 +71,7 @@ pub async fn run(
         reconcile_slots: tokio::sync::Semaphore::new(usize::from(config.concurrency.max(1))),
         settings: Settings {
             resync_interval: config.resync_interval,
+            allow_adoption: config.allow_adoption,
             ..Settings::default()
         },
     });
@@ -110,13 +111,4 @@ pub async fn run(
     // HTTP server and the controller stop with it.
     let (served, ()) = tokio::join!(server.serve(shutdown.clone()), reconcile);
     Ok(served?)
-}
-
-fn client_config(settings: &ZitadelSettings) -> ClientConfig {
-    ClientConfig {
-        instance_host: settings.instance_host.clone(),
-        issuer: settings.issuer.clone(),
-        request_timeout: settings.timeout,
-        ..ClientConfig::new(settings.url.clone(), settings.credentials.clone())
-    }
 }

@@ -9,8 +9,9 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use support::chart::{
-    Permission, RELEASE_NAMESPACE, RenderError, chart_dir, ci_values, controller_container,
-    env_value, objects_of_kind, pod_spec, rbac_rules, render_chart, single, try_render_chart,
+    KUBE_VERSION, Permission, RELEASE_NAMESPACE, RenderError, chart_dir, ci_values,
+    controller_container, env_value, objects_of_kind, pod_spec, rbac_rules, render_chart, single,
+    try_render_chart,
 };
 
 /// Renders the chart with one of its `ci/` values files and optional `--set` overrides.
@@ -275,6 +276,15 @@ fn more_than_one_replica_without_leader_election_is_rejected() {
 }
 
 #[test]
+fn adoption_of_existing_zitadel_users_reaches_the_container_only_when_allowed() {
+    let by_default = render("default-values.yaml", &[]);
+    assert_eq!(env_value(&by_default, "ALLOW_ADOPTION"), Some("false"));
+
+    let allowed = render("default-values.yaml", &[("allowAdoption", "true")]);
+    assert_eq!(env_value(&allowed, "ALLOW_ADOPTION"), Some("true"));
+}
+
+#[test]
 fn cluster_wide_mode_grants_user_management_everywhere_and_leases_only_in_the_release_namespace() {
     let docs = render("default-values.yaml", &[]);
 
@@ -313,6 +323,19 @@ fn namespaced_mode_renders_roles_only_in_the_listed_namespaces() {
     assert_eq!(rbac_rules(&docs, "team-b"), user_management_permissions());
     assert!(rbac_rules(&docs, "team-c").is_empty());
     assert!(rbac_rules(&docs, RELEASE_NAMESPACE).is_empty());
+}
+
+#[test]
+fn the_tests_render_for_the_minimum_kubernetes_version_the_chart_declares() {
+    let path = chart_dir().join("Chart.yaml");
+    let chart = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let declared = format!("kubeVersion: \">={KUBE_VERSION}-0\"");
+
+    assert!(
+        chart.lines().any(|line| line == declared),
+        "Chart.yaml should declare `{declared}`; update KUBE_VERSION in tests/support/chart.rs with it"
+    );
 }
 
 #[test]

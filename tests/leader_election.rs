@@ -12,8 +12,7 @@ use kube::api::{Api, Patch, PatchParams};
 use kube_emulator::{KubeEmulator, KubeEmulatorConfig};
 use tokio::{sync::oneshot, task::JoinHandle};
 use zitadel_user_operator::{
-    config::LeaderElectionSettings,
-    leader::{LeaderExit, LeaseTiming, run_as_leader},
+    leader::{LeaderElectionSettings, LeaderExit, LeaseTiming, run_as_leader},
     metrics::Metrics,
 };
 

@@ -23,9 +23,8 @@ use support::chart::{Permission, RELEASE, RELEASE_NAMESPACE, ci_values, rbac_rul
 use support::e2e::{Harness, Options, operator_recorded_requests};
 use support::users::UserBuilder;
 use zitadel_emulator::{Fault, GrpcCode};
-use zitadel_user_operator::config::LeaderElectionSettings;
 use zitadel_user_operator::crd::DeletionPolicy;
-use zitadel_user_operator::leader::LeaseTiming;
+use zitadel_user_operator::leader::{LeaderElectionSettings, LeaseTiming};
 
 const USERS_GROUP: &str = "zitadel-user-operator.dev";
 

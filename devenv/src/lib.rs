@@ -13,8 +13,9 @@ use kube::{Api, CustomResourceExt};
 use kube_emulator::{KubeEmulator, KubeEmulatorConfig};
 use thiserror::Error;
 use zitadel_emulator::{EmulatorConfig, ZitadelEmulator};
-use zitadel_user_operator::config::{Credentials, OperatorConfig, ZitadelSettings};
+use zitadel_user_operator::config::OperatorConfig;
 use zitadel_user_operator::crd::User;
+use zitadel_user_operator::zitadel::{ClientConfig, Credentials};
 
 /// The organization id the files in `examples/` use.
 pub const EXAMPLES_ORG_ID: &str = "336392597046099971";
@@ -133,18 +134,16 @@ impl DevEnv {
     /// `ZITADEL_URL=<emulator> ZITADEL_PAT_FILE=<pat file>`.
     pub fn operator_config(&self) -> OperatorConfig {
         OperatorConfig {
-            zitadel: ZitadelSettings {
-                url: self.zitadel.url(),
-                instance_host: None,
-                issuer: None,
-                credentials: Credentials::PatFile(self.pat_file.clone()),
-                timeout: Duration::from_secs(10),
-            },
+            zitadel: ClientConfig::new(
+                self.zitadel.url(),
+                Credentials::PatFile(self.pat_file.clone()),
+            ),
             watch_namespaces: Vec::new(),
             concurrency: 4,
             resync_interval: Duration::from_secs(60),
             metrics_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             leader_election: None,
+            allow_adoption: false,
         }
     }
 

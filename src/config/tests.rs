@@ -39,18 +39,16 @@ fn a_minimal_command_line_gets_the_documented_defaults() {
     assert_eq!(
         config,
         OperatorConfig {
-            zitadel: ZitadelSettings {
-                url: "https://zitadel.example.com".to_owned(),
-                instance_host: None,
-                issuer: None,
-                credentials: Credentials::PatFile("/var/run/zitadel/pat".into()),
-                timeout: Duration::from_secs(10),
-            },
+            zitadel: ClientConfig::new(
+                "https://zitadel.example.com",
+                Credentials::PatFile("/var/run/zitadel/pat".into())
+            ),
             watch_namespaces: vec![],
             concurrency: 4,
             resync_interval: Duration::from_secs(600),
             metrics_addr: "0.0.0.0:8080".parse().unwrap(),
             leader_election: None,
+            allow_adoption: false,
         }
     );
     let args = parse_with(&[]).unwrap();
@@ -74,6 +72,7 @@ fn every_option_can_be_given_as_a_flag() {
         "--log-format=json",
         "--log-level=debug",
         "--leader-election",
+        "--allow-adoption",
         "--lease-name=my-lease",
         "--lease-namespace=operators",
         "--pod-name=operator-0",
@@ -86,12 +85,14 @@ fn every_option_can_be_given_as_a_flag() {
     assert_eq!(
         config,
         OperatorConfig {
-            zitadel: ZitadelSettings {
-                url: "http://127.0.0.1:8081".to_owned(),
+            zitadel: ClientConfig {
                 instance_host: Some("id.example.com".to_owned()),
                 issuer: Some("https://issuer.example.com".to_owned()),
-                credentials: Credentials::KeyFile("/keys/sa.json".into()),
-                timeout: Duration::from_millis(1500),
+                request_timeout: Duration::from_millis(1500),
+                ..ClientConfig::new(
+                    "http://127.0.0.1:8081",
+                    Credentials::KeyFile("/keys/sa.json".into())
+                )
             },
             watch_namespaces: vec!["team-a".to_owned(), "team-b".to_owned()],
             concurrency: 8,
@@ -103,6 +104,7 @@ fn every_option_can_be_given_as_a_flag() {
                 identity: "operator-0".to_owned(),
                 timing: LeaseTiming::default(),
             }),
+            allow_adoption: true,
         }
     );
 }
@@ -141,6 +143,7 @@ fn every_option_can_be_given_as_an_environment_variable() {
             ("LOG_FORMAT", "json"),
             ("LOG_LEVEL", "warn"),
             ("LEADER_ELECTION", "true"),
+            ("ALLOW_ADOPTION", "true"),
             ("LEASE_NAME", "env-lease"),
             ("POD_NAMESPACE", "operators"),
             ("POD_NAME", "operator-1"),
@@ -163,18 +166,21 @@ fn assert_config_from_environment() {
     let config = args.into_config().unwrap();
     assert_eq!(
         config.zitadel,
-        ZitadelSettings {
-            url: "https://zitadel.example.com".to_owned(),
+        ClientConfig {
             instance_host: Some("id.example.com".to_owned()),
             issuer: Some("https://issuer.example.com".to_owned()),
-            credentials: Credentials::KeyFile("/keys/sa.json".into()),
-            timeout: Duration::from_secs(3),
+            request_timeout: Duration::from_secs(3),
+            ..ClientConfig::new(
+                "https://zitadel.example.com",
+                Credentials::KeyFile("/keys/sa.json".into())
+            )
         }
     );
     assert_eq!(config.watch_namespaces, ["team-a", "team-b"]);
     assert_eq!(config.concurrency, 2);
     assert_eq!(config.resync_interval, Duration::from_secs(300));
     assert_eq!(config.metrics_addr, "127.0.0.1:9191".parse().unwrap());
+    assert!(config.allow_adoption);
     let leader = config.leader_election.unwrap();
     assert_eq!(leader.lease_name, "env-lease");
     assert_eq!(leader.lease_namespace, "operators");
@@ -229,26 +235,94 @@ fn a_zitadel_url_with_credentials_is_rejected_without_echoing_them() {
     assert!(!format!("{error} {error:?}").contains("hunter2"));
 }
 
-#[test]
-fn durations_use_the_short_unit_syntax() {
-    let config = config_with(&["--zitadel-timeout=250ms", "--resync-interval=30s"]).unwrap();
-    assert_eq!(config.zitadel.timeout, Duration::from_millis(250));
-    assert_eq!(config.resync_interval, Duration::from_secs(30));
+/// The timeout and the resync interval (`--zitadel-timeout`, `--resync-interval`) after
+/// parsing `value` for both.
+fn durations_from(value: &str) -> Result<(Duration, Duration), ConfigError> {
+    let config = config_with(&[
+        &format!("--zitadel-timeout={value}"),
+        &format!("--resync-interval={value}"),
+    ])?;
+    Ok((config.zitadel.request_timeout, config.resync_interval))
+}
 
-    let error = parse_with(&["--resync-interval=10 minutes"]).unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::ValueValidation);
+/// Asserts that both duration flags reject `value` at parse time, naming the flag.
+fn assert_duration_syntax_rejected(value: &str) {
+    for flag in ["--zitadel-timeout", "--resync-interval"] {
+        let error = parse_with(&[&format!("{flag}={value}")]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::ValueValidation, "{flag}={value}");
+        let message = error.to_string();
+        assert!(
+            message.contains(flag) && message.contains("e.g. `500ms`"),
+            "{message}"
+        );
+    }
 }
 
 #[test]
-fn zero_durations_are_rejected() {
-    assert!(matches!(
-        config_with(&["--resync-interval=0s"]),
-        Err(ConfigError::ZeroResyncInterval)
-    ));
-    assert!(matches!(
-        config_with(&["--zitadel-timeout=0ms"]),
-        Err(ConfigError::ZeroTimeout)
-    ));
+fn durations_accept_one_number_and_a_unit_as_documented() {
+    for (value, expected) in [
+        ("250ms", Duration::from_millis(250)),
+        ("10s", Duration::from_secs(10)),
+        ("10m", Duration::from_secs(600)),
+        ("2h", Duration::from_secs(7_200)),
+    ] {
+        assert_eq!(
+            durations_from(value).unwrap(),
+            (expected, expected),
+            "{value}"
+        );
+    }
+}
+
+#[test]
+fn durations_accept_compound_and_spelled_out_units() {
+    for (value, expected) in [
+        ("1m30s", Duration::from_secs(90)),
+        ("1h 30m", Duration::from_secs(5_400)),
+        ("2 minutes", Duration::from_secs(120)),
+        ("1.5s", Duration::from_millis(1_500)),
+    ] {
+        assert_eq!(
+            durations_from(value).unwrap(),
+            (expected, expected),
+            "{value}"
+        );
+    }
+}
+
+#[test]
+fn surrounding_whitespace_around_a_duration_is_ignored() {
+    let five = Duration::from_secs(5);
+    assert_eq!(durations_from(" 5s\n").unwrap(), (five, five));
+}
+
+#[test]
+fn a_duration_without_a_unit_or_with_an_unknown_one_is_rejected() {
+    for value in ["10", "", "s", "10x", "ten minutes"] {
+        assert_duration_syntax_rejected(value);
+    }
+}
+
+#[test]
+fn zero_and_negative_durations_are_rejected_naming_the_flag() {
+    for value in ["0s", "0ms", "-5s", "-1m30s"] {
+        for flag in ["--zitadel-timeout", "--resync-interval"] {
+            let error = config_with(&[&format!("{flag}={value}")]).unwrap_err();
+            assert!(
+                matches!(error, ConfigError::NotPositive { flag: f, .. } if f == flag),
+                "{flag}={value}: {error:?}"
+            );
+            let message = error.to_string();
+            assert!(
+                message.contains(flag) && message.contains("greater than zero"),
+                "{message}"
+            );
+        }
+    }
+    let message = config_with(&["--resync-interval=-5s"])
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("got `-5s`"), "{message}");
 }
 
 #[test]
@@ -292,6 +366,22 @@ fn leader_election_requires_the_lease_namespace() {
 fn leader_election_can_be_switched_off_explicitly() {
     let config = config_with(&["--leader-election=false", "--lease-namespace=ops"]).unwrap();
     assert_eq!(config.leader_election, None);
+}
+
+#[test]
+fn adoption_is_off_unless_allowed_explicitly() {
+    assert!(!config_with(&[]).unwrap().allow_adoption);
+    assert!(config_with(&["--allow-adoption"]).unwrap().allow_adoption);
+    assert!(
+        config_with(&["--allow-adoption=true"])
+            .unwrap()
+            .allow_adoption
+    );
+    assert!(
+        !config_with(&["--allow-adoption=false"])
+            .unwrap()
+            .allow_adoption
+    );
 }
 
 #[test]

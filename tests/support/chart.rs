@@ -15,6 +15,10 @@ use serde_json::Value;
 pub const RELEASE: &str = "zitadel-user-operator";
 /// Namespace the chart is rendered into (`helm template --namespace`).
 pub const RELEASE_NAMESPACE: &str = "zitadel-system";
+/// Kubernetes version rendered for (`helm template --kube-version`): the chart's minimum
+/// (`kubeVersion` in Chart.yaml). Without it helm assumes the version of the client-go it was
+/// built with, so a render would depend on the helm binary.
+pub const KUBE_VERSION: &str = "1.30.0";
 
 /// One permission: (API group, resource or `resource/subresource`, verb). The core group is `""`.
 pub type Permission = (String, String, String);
@@ -74,7 +78,8 @@ pub fn try_render_chart(
         .arg("template")
         .arg(RELEASE)
         .arg(chart_dir())
-        .args(["--namespace", RELEASE_NAMESPACE]);
+        .args(["--namespace", RELEASE_NAMESPACE])
+        .args(["--kube-version", KUBE_VERSION]);
     for file in values_files {
         command.arg("--values").arg(file);
     }

@@ -21,8 +21,9 @@ use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use zitadel_emulator::{EmulatorConfig, ZitadelEmulator};
-use zitadel_user_operator::config::{LeaderElectionSettings, OperatorConfig, ZitadelSettings};
+use zitadel_user_operator::config::OperatorConfig;
 use zitadel_user_operator::crd::User;
+use zitadel_user_operator::leader::LeaderElectionSettings;
 use zitadel_user_operator::zitadel::{ClientConfig, Credentials, ZitadelClient};
 
 use super::users::ORG_ID;
@@ -197,18 +198,20 @@ impl Harness {
     pub fn start_operator(&mut self) {
         assert!(self.operator.is_none(), "the operator is already running");
         let config = OperatorConfig {
-            zitadel: ZitadelSettings {
-                url: self.zitadel_url.clone(),
-                instance_host: None,
-                issuer: None,
-                credentials: Credentials::PatFile(self.pat_file.clone()),
-                timeout: self.options.zitadel_timeout,
+            zitadel: ClientConfig {
+                request_timeout: self.options.zitadel_timeout,
+                ..ClientConfig::new(
+                    self.zitadel_url.clone(),
+                    Credentials::PatFile(self.pat_file.clone()),
+                )
             },
             watch_namespaces: vec![self.namespace.clone()],
             concurrency: 4,
             resync_interval: self.options.resync_interval,
             metrics_addr: self.metrics_addr,
             leader_election: self.options.leader_election.clone(),
+            // The e2e suites exercise `spec.adoptExisting`, which only works when allowed.
+            allow_adoption: true,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let kube = self.operator_kube.clone();
