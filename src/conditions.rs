@@ -227,7 +227,11 @@ mod tests {
                     Retry::ConflictInterval => "every minute",
                     Retry::Backoff => "with backoff",
                 };
-                (reason.as_str().to_owned(), condition.to_owned(), retried.to_owned())
+                (
+                    reason.as_str().to_owned(),
+                    condition.to_owned(),
+                    retried.to_owned(),
+                )
             })
             .collect();
         assert_eq!(readme_reason_table(), expected);

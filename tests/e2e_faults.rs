@@ -274,12 +274,8 @@ async fn a_user_deleted_in_zitadel_is_reported_and_not_recreated() {
 }
 
 #[tokio::test]
-async fn a_spec_zitadel_rejects_is_retried_only_after_the_spec_changes() {
-    let options = Options {
-        resync_interval: Duration::from_millis(200),
-        ..Options::default()
-    };
-    let harness = Harness::start_with(options).await;
+async fn a_spec_zitadel_rejects_is_not_retried_in_a_loop_and_heals_after_an_edit() {
+    let harness = Harness::start().await;
     // The CRD cannot know ZITADEL's email syntax; ZITADEL rejects this one as InvalidArgument.
     harness
         .create(
@@ -293,7 +289,7 @@ async fn a_spec_zitadel_rejects_is_retried_only_after_the_spec_changes() {
     assert_eq!(
         harness.emulators().zitadel.calls("CreateUser"),
         1,
-        "no retry without a spec change"
+        "a rejected spec waits for the resync, not a backoff loop"
     );
 
     harness
@@ -303,6 +299,179 @@ async fn a_spec_zitadel_rejects_is_retried_only_after_the_spec_changes() {
         .await;
     let ready = harness.wait_ready_at("alice", 2).await;
     assert!(ready.status.is_some());
+}
+
+#[tokio::test]
+async fn a_user_for_an_organization_created_later_heals_at_the_next_resync_without_an_edit() {
+    let options = Options {
+        resync_interval: Duration::from_millis(300),
+        ..Options::default()
+    };
+    let harness = Harness::start_with(options).await;
+    let mut user = UserBuilder::human("alice").build();
+    user.spec.organization_id = "created-later".to_owned();
+    // `create` pins the test organization; post this one as is.
+    user.metadata.namespace = Some(harness.namespace.clone());
+    harness
+        .users()
+        .create(&Default::default(), &user)
+        .await
+        .expect("the User is created");
+    harness.wait_reason("alice", "InvalidSpec").await;
+
+    harness
+        .emulators()
+        .zitadel
+        .create_organization_with_id("created-later", "later");
+    let ready = harness.wait_ready("alice").await;
+    assert_eq!(ready.metadata.generation, Some(1), "no edit was needed");
+}
+
+#[tokio::test]
+async fn a_user_deleted_between_read_and_update_is_read_again_instead_of_stalling() {
+    let harness = Harness::start().await;
+    harness.create(UserBuilder::human("alice").build()).await;
+    harness.wait_ready("alice").await;
+    harness.emulators().zitadel.inject(
+        "UpdateUser",
+        Fault::Fail {
+            times: 1,
+            code: GrpcCode::NotFound,
+        },
+    );
+    harness
+        .edit("alice", |user| {
+            user.spec.human.as_mut().expect("human").profile.given_name = "Alicia".to_owned()
+        })
+        .await;
+    harness.wait_ready_at("alice", 2).await;
+    assert_eq!(
+        harness.emulators().zitadel.calls("UpdateUser"),
+        2,
+        "the NotFound was retried with backoff, not reported as an invalid spec"
+    );
+}
+
+#[tokio::test]
+async fn concurrency_is_one_bound_across_all_watched_namespaces() {
+    let options = Options {
+        concurrency: 1,
+        extra_namespaces: vec!["e2e-second".to_owned(), "e2e-third".to_owned()],
+        ..Options::default()
+    };
+    let harness = Harness::environment(options.clone()).await;
+    harness.emulators().zitadel.inject(
+        "CreateUser",
+        Fault::Latency {
+            times: 3,
+            delay: Duration::from_millis(300),
+        },
+    );
+    let namespaces: Vec<String> = std::iter::once(harness.namespace.clone())
+        .chain(options.extra_namespaces)
+        .collect();
+    for namespace in &namespaces {
+        let mut user = UserBuilder::human(&format!("user-{namespace}")).build();
+        user.metadata.namespace = Some(namespace.clone());
+        user.spec.organization_id = harness.org_id.clone();
+        kube::Api::<User>::namespaced(harness.kube.clone(), namespace)
+            .create(&Default::default(), &user)
+            .await
+            .expect("the User is created");
+    }
+    let mut harness = harness;
+    harness.start_operator();
+    for namespace in &namespaces {
+        let users = kube::Api::<User>::namespaced(harness.kube.clone(), namespace);
+        let name = format!("user-{namespace}");
+        harness
+            .eventually(&format!("{name} to be ready"), || async {
+                let user = users.get(&name).await.expect("the User exists");
+                support::e2e::ready_reason(&user)
+                    .is_some_and(|(status, _)| status == "True")
+                    .then_some(())
+            })
+            .await;
+    }
+    assert_eq!(
+        harness.emulators().zitadel.peak_concurrent_calls(),
+        1,
+        "three namespaces, --concurrency 1: never two calls at once"
+    );
+}
+
+#[tokio::test]
+async fn adoption_is_refused_unless_the_administrator_allows_it() {
+    let options = Options {
+        allow_adoption: false,
+        ..Options::default()
+    };
+    let mut harness = Harness::environment(options).await;
+    let existing = support::zitadel::human(&harness.org_id, "console-user");
+    harness
+        .zitadel()
+        .create_user(&existing)
+        .await
+        .expect("a user made in the console");
+    harness.start_operator();
+    harness
+        .create(
+            UserBuilder::human("tenant")
+                .user_id("console-user")
+                .email("tenant@evil.example", EmailVerification::Verified)
+                .adopt_existing()
+                .build(),
+        )
+        .await;
+    let refused = harness.wait_reason("tenant", "AdoptionRefused").await;
+    let message = support::e2e::ready_message(&refused).expect("a Ready condition");
+    assert!(message.contains("--allow-adoption"), "{message}");
+    let console_user = harness
+        .emulators()
+        .zitadel
+        .user("console-user")
+        .expect("still there");
+    assert_ne!(
+        console_user["human"]["email"]["email"], "tenant@evil.example",
+        "the account was not taken over"
+    );
+    assert_eq!(harness.emulators().zitadel.calls("UpdateUser"), 0);
+    assert_eq!(harness.emulators().zitadel.calls("SetUserMetadata"), 0);
+}
+
+#[tokio::test]
+async fn a_stored_user_that_no_longer_deserialises_is_reported_and_does_not_break_the_watch() {
+    let harness = Harness::start().await;
+    harness.create(UserBuilder::human("old").build()).await;
+    harness.wait_ready("old").await;
+    // An older schema that accepted anything, and an object stored under it.
+    harness.install_permissive_crd().await;
+    let broken = serde_json::json!({"spec": {"organizationId": 42}});
+    let raw: kube::Api<kube::api::DynamicObject> = kube::Api::namespaced_with(
+        harness.kube.clone(),
+        &harness.namespace,
+        &kube::api::ApiResource::erase::<User>(&()),
+    );
+    raw.patch(
+        "old",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(&broken),
+    )
+    .await
+    .expect("the permissive schema stores it");
+
+    harness.create(UserBuilder::human("new").build()).await;
+    harness.wait_ready("new").await;
+    harness
+        .eventually("an InvalidObject event on the broken User", || async {
+            harness
+                .events_of("old")
+                .await
+                .iter()
+                .any(|event| event.reason.as_deref() == Some("InvalidObject"))
+                .then_some(())
+        })
+        .await;
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::context::Context;
 use super::identity::Identity;
 use super::progress::{Note, Progress};
-use crate::conditions::{Verdict, conditions_for, ready_condition};
+use crate::conditions::{Verdict, conditions_for};
 use crate::crd::{User, UserState, UserStatus, UserType};
 use crate::metrics::ObjectKey;
 use crate::names::FIELD_MANAGER;
@@ -33,7 +33,7 @@ pub async fn report(
     let status = desired_status(user, progress, verdict, Timestamp::now());
     let api: Api<User> = Api::namespaced(ctx.kube.clone(), &identity.namespace);
     write_status(&api, user, &status).await?;
-    publish(ctx, user, &notes(user, progress, verdict)).await;
+    publish(ctx, user, &notes(progress, verdict)).await;
     ctx.metrics.set_user(
         ObjectKey {
             namespace: identity.namespace.clone(),
@@ -93,16 +93,11 @@ async fn write_status(api: &Api<User>, user: &User, desired: &UserStatus) -> kub
         .map(drop)
 }
 
-/// The events of this reconcile: what it did, and a warning when it ends not ready for a new
-/// reason (repeating it on every retry would only bury the first one).
-fn notes(user: &User, progress: &Progress, verdict: &Verdict) -> Vec<Note> {
+/// The events of this reconcile: what it did, and a warning when it ends not ready. A repeated
+/// warning becomes a series of one event (`kubectl describe` shows "x5 over 4m").
+fn notes(progress: &Progress, verdict: &Verdict) -> Vec<Note> {
     let mut notes = progress.notes.clone();
-    let previous = user
-        .status
-        .as_ref()
-        .and_then(|s| ready_condition(&s.conditions))
-        .map(|c| c.reason.as_str());
-    if !verdict.is_ready() && previous != Some(verdict.reason.as_str()) {
+    if !verdict.is_ready() {
         notes.push(Note::warning(
             verdict.reason.as_str(),
             verdict.message.clone(),
@@ -188,14 +183,12 @@ mod tests {
     }
 
     #[test]
-    fn a_warning_is_published_once_per_new_reason_not_on_every_retry() {
-        let mut user = human("alice");
+    fn a_result_that_is_not_ready_is_also_a_warning_event() {
         let down = Verdict::new(Reason::ZitadelUnavailable, "down");
-        assert_eq!(notes(&user, &Progress::default(), &down).len(), 1);
-        user.status = Some(desired_status(&user, &Progress::default(), &down, now()));
-        assert!(notes(&user, &Progress::default(), &down).is_empty());
-        let stalled = Verdict::new(Reason::InvalidSpec, "bad email");
-        assert!(notes(&user, &Progress::default(), &stalled)[0].warning);
+        let published = notes(&knowing("42"), &down);
+        assert!(published[0].warning);
+        assert_eq!(published[0].reason, "ZitadelUnavailable");
+        assert!(notes(&knowing("42"), &Verdict::ready()).is_empty());
     }
 
     #[test]

@@ -12,7 +12,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Namespace, Secret};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+    CustomResourceDefinition, CustomResourceValidation, JSONSchemaProps,
+};
 use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, CustomResourceExt, ResourceExt};
@@ -52,6 +55,12 @@ pub struct Options {
     /// runs the controller directly. The harness creates the Lease's namespace if it is not the
     /// test namespace, so a test can keep the Lease where a Helm release would put it.
     pub leader_election: Option<LeaderElectionSettings>,
+    /// `--allow-adoption`; on by default because the suites exercise `spec.adoptExisting`.
+    pub allow_adoption: bool,
+    /// `--concurrency`.
+    pub concurrency: u16,
+    /// Namespaces watched besides the test namespace (created by the harness).
+    pub extra_namespaces: Vec<String>,
 }
 
 impl Default for Options {
@@ -61,6 +70,9 @@ impl Default for Options {
             resync_interval: Duration::from_secs(600),
             zitadel_timeout: Duration::from_secs(2),
             leader_election: None,
+            allow_adoption: true,
+            concurrency: 4,
+            extra_namespaces: Vec::new(),
         }
     }
 }
@@ -179,6 +191,9 @@ impl Harness {
         if let Some(election) = &harness.options.leader_election {
             harness.ensure_namespace(&election.lease_namespace).await;
         }
+        for namespace in &harness.options.extra_namespaces {
+            harness.ensure_namespace(namespace).await;
+        }
         harness
     }
 
@@ -205,13 +220,14 @@ impl Harness {
                     Credentials::PatFile(self.pat_file.clone()),
                 )
             },
-            watch_namespaces: vec![self.namespace.clone()],
-            concurrency: 4,
+            watch_namespaces: std::iter::once(self.namespace.clone())
+                .chain(self.options.extra_namespaces.iter().cloned())
+                .collect(),
+            concurrency: self.options.concurrency,
             resync_interval: self.options.resync_interval,
             metrics_addr: self.metrics_addr,
             leader_election: self.options.leader_election.clone(),
-            // The e2e suites exercise `spec.adoptExisting`, which only works when allowed.
-            allow_adoption: true,
+            allow_adoption: self.options.allow_adoption,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let kube = self.operator_kube.clone();
@@ -435,6 +451,39 @@ impl Harness {
             .expect("watch works");
     }
 
+    /// Replaces the CRD's schema with one that accepts anything, as an older, looser version
+    /// of the CRD would have: objects stored under it may no longer match the `User` type.
+    pub async fn install_permissive_crd(&self) {
+        let crds: Api<CustomResourceDefinition> = Api::all(self.kube.clone());
+        let mut crd = User::crd();
+        for version in &mut crd.spec.versions {
+            version.schema = Some(CustomResourceValidation {
+                open_api_v3_schema: Some(JSONSchemaProps {
+                    type_: Some("object".to_owned()),
+                    x_kubernetes_preserve_unknown_fields: Some(true),
+                    ..JSONSchemaProps::default()
+                }),
+            });
+        }
+        let params = PatchParams::apply("zitadel-user-operator-e2e").force();
+        crds.patch(User::crd_name(), &params, &Patch::Apply(crd))
+            .await
+            .expect("the permissive CRD is installed");
+    }
+
+    /// The `events.k8s.io` events about the `User` `name` in the test namespace.
+    pub async fn events_of(&self, name: &str) -> Vec<Event> {
+        let events: Api<Event> = Api::namespaced(self.kube.clone(), &self.namespace);
+        events
+            .list(&Default::default())
+            .await
+            .expect("events can be listed")
+            .items
+            .into_iter()
+            .filter(|event| event.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+            .collect()
+    }
+
     async fn create_namespace(&self) {
         self.ensure_namespace(&self.namespace).await;
     }
@@ -542,6 +591,13 @@ pub fn ready_reason(user: &User) -> Option<(&str, &str)> {
     }
     let ready = status.conditions.iter().find(|c| c.type_ == "Ready")?;
     Some((ready.status.as_str(), ready.reason.as_str()))
+}
+
+/// The message of `user`'s `Ready` condition.
+pub fn ready_message(user: &User) -> Option<&str> {
+    let status = user.status.as_ref()?;
+    let ready = status.conditions.iter().find(|c| c.type_ == "Ready")?;
+    Some(ready.message.as_str())
 }
 
 /// A loopback address with a port that was free a moment ago.

@@ -206,9 +206,18 @@ impl ZitadelEmulator {
         self.shared.lock().calls.clone()
     }
 
-    /// Sets every call counter back to zero.
+    /// Sets every call counter back to zero, and the in-flight peak to what is in flight now.
     pub fn reset_call_counts(&self) {
-        self.shared.lock().calls.clear();
+        let mut state = self.shared.lock();
+        state.calls.clear();
+        state.peak_in_flight = state.in_flight;
+    }
+
+    /// The most API calls (token requests aside) the emulator handled at the same time since it
+    /// started or since [`reset_call_counts`](Self::reset_call_counts): how much concurrency a
+    /// client really put on ZITADEL.
+    pub fn peak_concurrent_calls(&self) -> usize {
+        self.shared.lock().peak_in_flight
     }
 
     /// The `user` object GetUserByID would return right now.

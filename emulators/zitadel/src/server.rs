@@ -131,6 +131,25 @@ pub fn router(shared: AppState) -> Router {
         .with_state(shared)
 }
 
+/// Counts an API request as in flight (from its fault delay on) until dropped, also when the
+/// client gives up and the handler is cancelled.
+struct InFlight(AppState);
+
+impl InFlight {
+    fn enter(shared: &AppState) -> Self {
+        let mut state = shared.lock();
+        state.in_flight += 1;
+        state.peak_in_flight = state.peak_in_flight.max(state.in_flight);
+        Self(shared.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.lock().in_flight -= 1;
+    }
+}
+
 /// Runs around every RPC: count, check the instance, apply a queued fault, authenticate.
 async fn rpc_middleware(
     State((shared, rpc)): State<(AppState, &'static str)>,
@@ -145,6 +164,7 @@ async fn rpc_middleware(
         }
         state.faults.take(rpc)
     };
+    let _in_flight = (rpc != TOKEN_RPC).then(|| InFlight::enter(&shared));
     let mut drop_after_apply = false;
     match fault {
         Some(FaultAction::Fail(code)) => return injected_failure(rpc, code),

@@ -63,6 +63,10 @@ pub struct State {
     pub credentials: Credentials,
     /// Requests per RPC name.
     pub calls: BTreeMap<String, usize>,
+    /// API requests being handled right now (the token endpoint excluded).
+    pub in_flight: usize,
+    /// The most API requests ever handled at once since the last reset.
+    pub peak_in_flight: usize,
     /// Queued faults.
     pub faults: Faults,
     sequence: u64,

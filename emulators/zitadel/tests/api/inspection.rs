@@ -27,6 +27,24 @@ async fn calls_are_counted_per_rpc_including_failures() {
 }
 
 #[tokio::test]
+async fn the_peak_of_concurrent_calls_counts_calls_that_overlapped() {
+    let fx = Fixture::start().await;
+    fx.emulator.inject(
+        "GetUserByID",
+        Fault::Latency {
+            times: 2,
+            delay: Duration::from_millis(200),
+        },
+    );
+    fx.get("/v2/users/nobody").await;
+    assert_eq!(fx.emulator.peak_concurrent_calls(), 1, "one call at a time");
+    tokio::join!(fx.get("/v2/users/a"), fx.get("/v2/users/b"));
+    assert_eq!(fx.emulator.peak_concurrent_calls(), 2);
+    fx.emulator.reset_call_counts();
+    assert_eq!(fx.emulator.peak_concurrent_calls(), 0);
+}
+
+#[tokio::test]
 async fn held_users_are_shown_as_get_user_would_return_them() {
     let fx = Fixture::start().await;
     let id = fx.human("alice").await;
