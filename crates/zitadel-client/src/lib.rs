@@ -13,6 +13,7 @@ mod error_body;
 pub mod grpc_code;
 mod retry_after;
 pub mod rpc;
+pub mod sensitive;
 mod transport;
 pub mod types;
 
