@@ -7,6 +7,7 @@
 
 mod api;
 pub mod auth;
+mod base_url;
 mod client;
 pub mod error;
 mod error_body;
@@ -18,6 +19,7 @@ mod transport;
 pub mod types;
 
 pub use auth::{AuthError, Credentials, KeyFile};
+pub use base_url::{BaseUrlError, UrlParseError, canonical_base_url, parse_base_url};
 pub use client::{
     ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, INSTANCE_HOST_HEADER,
     ZitadelClient,
