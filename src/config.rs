@@ -13,7 +13,6 @@ use std::{
 use clap::{ArgAction, ArgGroup, Parser};
 use jiff::SignedDuration;
 use jiff::fmt::friendly::{Direction, SpanParser, SpanPrinter};
-use reqwest::Url;
 
 use crate::leader::{LeaderElectionSettings, LeaseTiming};
 use crate::telemetry::LogFormat;
@@ -162,10 +161,12 @@ pub struct OperatorConfig {
 /// Why the flags and environment do not form a valid configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// `--zitadel-url` is not an absolute http(s) URL. The value is not repeated: it could
-    /// carry a password.
-    #[error("--zitadel-url is not an absolute http(s) URL")]
-    InvalidZitadelUrl(#[source] Option<UrlParseError>),
+    /// `--zitadel-url` is not a usable ZITADEL base URL; the source names the rule it breaks.
+    /// The value is not repeated: it could carry a password.
+    #[error(
+        "--zitadel-url must be an absolute http(s) URL without query or fragment, e.g. https://zitadel.example.com"
+    )]
+    InvalidZitadelUrl(#[source] crate::zitadel::BaseUrlError),
     /// `--zitadel-url` carries a user name or password, which would end up in logs.
     #[error(
         "--zitadel-url must not contain a user name or password; use --zitadel-pat-file or --zitadel-key-file"
@@ -198,9 +199,6 @@ pub enum ConfigError {
     #[error("--lease-name must not be empty when leader election is enabled")]
     EmptyLeaseName,
 }
-
-/// `url::ParseError`, named through reqwest, which re-exports `Url` but not its error type.
-pub type UrlParseError = <Url as std::str::FromStr>::Err;
 
 impl Args {
     /// Validates the flags and converts them into the library's configuration.
@@ -240,16 +238,14 @@ impl Args {
     }
 }
 
+/// The client's own check, so the flag accepts exactly the URLs the client can use.
 fn validate_url(raw: &str) -> Result<String, ConfigError> {
-    let parsed = Url::parse(raw.trim()).map_err(|e| ConfigError::InvalidZitadelUrl(Some(e)))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(ConfigError::InvalidZitadelUrl(None));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(ConfigError::CredentialsInUrl);
-    }
-    // The client appends API paths itself; a trailing slash would double it.
-    Ok(raw.trim().trim_end_matches('/').to_owned())
+    use crate::zitadel::BaseUrlError;
+    crate::zitadel::canonical_base_url(raw).map_err(|error| match error {
+        // Its own variant: the fix is another flag, not another URL.
+        BaseUrlError::Credentials => ConfigError::CredentialsInUrl,
+        other => ConfigError::InvalidZitadelUrl(other),
+    })
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {

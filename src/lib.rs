@@ -7,8 +7,10 @@ pub mod names;
 pub mod operator;
 pub mod password;
 pub mod secrets;
-pub mod sensitive;
-pub mod zitadel;
+
+// The ZITADEL client is its own crate; these keep `crate::zitadel` and `crate::sensitive` paths.
+pub use zitadel_client as zitadel;
+pub use zitadel_client::sensitive;
 
 // runtime modules
 pub mod config;

@@ -2,12 +2,12 @@
 
 use reqwest::Method;
 
-use crate::zitadel::client::ZitadelClient;
-use crate::zitadel::error::Error;
-use crate::zitadel::rpc::Rpc;
-use crate::zitadel::transport::{Endpoint, NO_BODY};
-use crate::zitadel::types::metadata::SetUserMetadataBody;
-use crate::zitadel::types::{ListUserMetadataRequest, ListUserMetadataResponse, Metadata};
+use crate::client::ZitadelClient;
+use crate::error::Error;
+use crate::rpc::Rpc;
+use crate::transport::{Endpoint, NO_BODY};
+use crate::types::metadata::SetUserMetadataBody;
+use crate::types::{ListUserMetadataRequest, ListUserMetadataResponse, Metadata};
 
 impl ZitadelClient {
     /// `SetUserMetadata` (`POST …/metadata`): merges; matching keys are overwritten and an

@@ -8,7 +8,8 @@ use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::client::{INSTANCE_HOST_HEADER, ZitadelClient, join_path};
+use super::base_url::join_path;
+use super::client::{INSTANCE_HOST_HEADER, ZitadelClient};
 use super::error::{DecodeFailure, Error};
 use super::rpc::Rpc;
 use super::{error_body, retry_after};

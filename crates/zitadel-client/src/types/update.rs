@@ -134,7 +134,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::zitadel::types::human::{EmailVerification, Password};
+    use crate::types::human::{EmailVerification, Password};
 
     #[test]
     fn an_empty_update_is_an_empty_object() {

@@ -2,7 +2,6 @@
 //! after a 401) and the JWT profile (caching, shared refresh, refresh before expiry and after a
 //! 401, audience and token-endpoint failures).
 
-#[path = "support/zitadel.rs"]
 mod support;
 
 use std::fs::File;
@@ -10,10 +9,8 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use support::{Env, machine, unused_local_url};
+use zitadel_client::{AuthError, Credentials, Error, ErrorKind, Rpc, ZitadelClient};
 use zitadel_emulator::EmulatorConfig;
-use zitadel_user_operator::zitadel::{
-    AuthError, Credentials, Error, ErrorKind, Rpc, ZitadelClient,
-};
 
 /// Rewrites `path` with `content` padded to `len` bytes and restores `modified`, so the cheap
 /// stat check cannot see the change and only a 401 can trigger the re-read.

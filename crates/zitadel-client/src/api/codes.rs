@@ -3,11 +3,11 @@
 
 use reqwest::Method;
 
-use crate::zitadel::client::ZitadelClient;
-use crate::zitadel::error::Error;
-use crate::zitadel::rpc::Rpc;
-use crate::zitadel::transport::Endpoint;
-use crate::zitadel::types::{
+use crate::client::ZitadelClient;
+use crate::error::Error;
+use crate::rpc::Rpc;
+use crate::transport::Endpoint;
+use crate::types::{
     CodeDelivery, CreateInviteCodeRequest, CreateInviteCodeResponse, PasskeyLinkRequest,
     PasskeyLinkResponse, PhoneCodeDelivery, VerificationCodeResponse,
 };

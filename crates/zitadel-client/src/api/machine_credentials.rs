@@ -3,11 +3,11 @@
 
 use reqwest::Method;
 
-use crate::zitadel::client::ZitadelClient;
-use crate::zitadel::error::Error;
-use crate::zitadel::rpc::Rpc;
-use crate::zitadel::transport::{EMPTY_BODY, Endpoint, NO_BODY};
-use crate::zitadel::types::{
+use crate::client::ZitadelClient;
+use crate::error::Error;
+use crate::rpc::Rpc;
+use crate::transport::{EMPTY_BODY, Endpoint, NO_BODY};
+use crate::types::{
     AddKeyRequest, AddKeyResponse, AddPatRequest, AddPatResponse, AddSecretResponse,
     ListKeysRequest, ListKeysResponse, ListPatsRequest, ListPatsResponse,
 };

@@ -7,16 +7,19 @@
 
 mod api;
 pub mod auth;
+mod base_url;
 mod client;
 pub mod error;
 mod error_body;
 pub mod grpc_code;
 mod retry_after;
 pub mod rpc;
+pub mod sensitive;
 mod transport;
 pub mod types;
 
 pub use auth::{AuthError, Credentials, KeyFile};
+pub use base_url::{BaseUrlError, UrlParseError, canonical_base_url, parse_base_url};
 pub use client::{
     ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, INSTANCE_HOST_HEADER,
     ZitadelClient,

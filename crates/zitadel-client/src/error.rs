@@ -7,6 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::auth::AuthError;
+use super::base_url::BaseUrlError;
 use super::grpc_code::GrpcCode;
 use super::rpc::Rpc;
 
@@ -155,12 +156,10 @@ impl fmt::Display for DecodeFailure {
 /// Problems found while building the client.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// `base_url` does not parse or cannot carry a path.
-    #[error("base URL {url:?} is not a usable http(s) URL")]
-    BaseUrl {
-        /// The configured value.
-        url: String,
-    },
+    /// `base_url` is not a usable ZITADEL base URL. The URL is not repeated: it could carry a
+    /// password.
+    #[error("the base URL is not usable")]
+    BaseUrl(#[from] BaseUrlError),
     /// The instance host is not a valid header value.
     #[error("instance host {host:?} is not a valid header value")]
     InstanceHost {

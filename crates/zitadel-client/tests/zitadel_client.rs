@@ -1,22 +1,21 @@
 //! The typed ZITADEL client against the ZITADEL emulator: every call, and every error
 //! classification end to end.
 
-#[path = "support/zitadel.rs"]
 mod support;
 
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 use support::{Env, TEST_REQUEST_TIMEOUT, human, machine, unused_local_url};
-use zitadel_emulator::{EmulatorConfig, Fault, GrpcCode as EmulatedCode};
-use zitadel_user_operator::zitadel::types::{
+use zitadel_client::types::{
     AddKeyRequest, AddPatRequest, CodeDelivery, CreateInviteCodeRequest, CreateUserType,
     InviteCodeDelivery, KeyFilter, ListKeysRequest, ListPatsRequest, ListQuery,
     ListUserMetadataRequest, ListUsersRequest, Metadata, PasskeyLinkMedium, PasskeyLinkRequest,
     PatFilter, PhoneCodeDelivery, PhoneVerification, SearchQuery, SetHumanPhone, TextQueryMethod,
     UpdateHuman, UpdateHumanProfile, UpdateUserRequest, UpdateUserType, UserState, UserType,
 };
-use zitadel_user_operator::zitadel::{Credentials, Error, ErrorKind, Rpc, ZitadelClient};
+use zitadel_client::{Credentials, Error, ErrorKind, Rpc, ZitadelClient};
+use zitadel_emulator::{EmulatorConfig, Fault, GrpcCode as EmulatedCode};
 
 fn in_a_year() -> Timestamp {
     Timestamp::now() + SignedDuration::from_hours(24 * 365)
@@ -65,7 +64,7 @@ async fn a_created_machine_reads_back_with_its_token_type() {
     assert_eq!(machine.description, "deploys");
     assert_eq!(
         machine.access_token_type,
-        zitadel_user_operator::zitadel::types::AccessTokenType::Jwt
+        zitadel_client::types::AccessTokenType::Jwt
     );
 }
 
@@ -439,7 +438,7 @@ trait CreateUserRequestExt {
     fn with_username(self, username: &str) -> Self;
 }
 
-impl CreateUserRequestExt for zitadel_user_operator::zitadel::types::CreateUserRequest {
+impl CreateUserRequestExt for zitadel_client::types::CreateUserRequest {
     fn with_username(mut self, username: &str) -> Self {
         self.username = Some(username.to_owned());
         self

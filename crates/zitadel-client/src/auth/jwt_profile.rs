@@ -14,9 +14,9 @@ use tokio::sync::Mutex;
 
 use super::error::AuthError;
 use super::key_file::KeyFile;
+use crate::error::DecodeFailure;
+use crate::rpc::{CallObserver, Rpc};
 use crate::sensitive::Sensitive;
-use crate::zitadel::error::DecodeFailure;
-use crate::zitadel::rpc::{CallObserver, Rpc};
 
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// `…:zitadel:aud` puts the ZITADEL API into the token audience; without it API calls get 401.
@@ -151,7 +151,7 @@ impl JwtProfileSource {
         ];
         let mut request = self.http.post(self.config.token_url.clone()).form(&form);
         if let Some(host) = &self.config.instance_host {
-            request = request.header(crate::zitadel::client::INSTANCE_HOST_HEADER, host.clone());
+            request = request.header(crate::client::INSTANCE_HOST_HEADER, host.clone());
         }
         let exchange = async {
             let response = request.send().await?;

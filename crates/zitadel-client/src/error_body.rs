@@ -43,7 +43,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::zitadel::error::{Error, ErrorKind};
+    use crate::error::{Error, ErrorKind};
 
     fn zitadel_error(status: u16, code: i64, id: &str) -> Error {
         let body = json!({"code": code, "message": format!("Errors.Something ({id})"),

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::zitadel::error::DecodeFailure;
+use crate::error::DecodeFailure;
 
 /// Credentials could not be obtained. Never carries a token, key or assertion.
 #[derive(Debug, thiserror::Error)]

@@ -7,8 +7,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 
 use super::error::AuthError;
+use crate::error::DecodeFailure;
 use crate::sensitive::Sensitive;
-use crate::zitadel::error::DecodeFailure;
 
 /// Assertion lifetime: the zitadel/oidc client uses one hour, the server's maximum.
 const ASSERTION_LIFETIME_SECS: i64 = 3600;

@@ -3,11 +3,11 @@
 use reqwest::Method;
 use serde::Deserialize;
 
-use crate::zitadel::client::ZitadelClient;
-use crate::zitadel::error::{DecodeFailure, Error};
-use crate::zitadel::rpc::Rpc;
-use crate::zitadel::transport::{EMPTY_BODY, Endpoint, NO_BODY};
-use crate::zitadel::types::{
+use crate::client::ZitadelClient;
+use crate::error::{DecodeFailure, Error};
+use crate::rpc::Rpc;
+use crate::transport::{EMPTY_BODY, Endpoint, NO_BODY};
+use crate::types::{
     CreateUserRequest, CreateUserResponse, ListUsersRequest, ListUsersResponse, UpdateUserRequest,
     UpdateUserResponse, User,
 };

@@ -111,7 +111,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::zitadel::types::human::{EmailVerification, Password};
+    use crate::types::human::{EmailVerification, Password};
 
     fn alice() -> CreateUserRequest {
         CreateUserRequest {
