@@ -165,6 +165,38 @@ fn setting_a_user_id_that_was_absent_is_allowed_by_the_schema() {
     assert_eq!(cel_violations(&new, Some(&old)), Vec::<String>::new());
 }
 
+/// `object` with `status.userId` set, as the operator writes it once the user exists.
+fn managing(mut object: Value, user_id: &str) -> Value {
+    object["status"] = json!({"userId": user_id});
+    object
+}
+
+#[test]
+fn a_user_id_added_after_creation_must_be_the_one_already_in_use() {
+    let old = managing(UserBuilder::human("alice").json(), "uid-of-alice");
+    let other = managing(
+        UserBuilder::human("alice").user_id("someone-else").json(),
+        "uid-of-alice",
+    );
+    assert_rejected(
+        &other,
+        Some(&old),
+        "spec.userId may be added after creation only with the id this User already manages",
+    );
+    let same = managing(
+        UserBuilder::human("alice").user_id("uid-of-alice").json(),
+        "uid-of-alice",
+    );
+    assert_eq!(cel_violations(&same, Some(&old)), Vec::<String>::new());
+}
+
+#[test]
+fn the_operator_may_record_an_adopted_id_that_differs_from_a_user_id_set_at_creation() {
+    let old = UserBuilder::human("alice").user_id("alice").json();
+    let recorded = managing(UserBuilder::human("alice").user_id("alice").json(), "77");
+    assert_eq!(cel_violations(&recorded, Some(&old)), Vec::<String>::new());
+}
+
 #[test]
 fn other_spec_changes_are_allowed() {
     let old = UserBuilder::human("alice").json();
