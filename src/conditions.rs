@@ -109,8 +109,6 @@ reasons! {
     /// The existing user may not be adopted: adoption is off, or the user is in another
     /// organization, of the other type, or managed by another resource.
     AdoptionRefused => Stalled, Resync;
-    /// `spec.userId` names another user than the one this resource manages.
-    UserIdMismatch => Stalled, Resync;
     /// The ZITADEL user was deleted outside the operator.
     UserDeletedInZitadel => Stalled, Resync;
     /// The stored object cannot be read (it does not match the schema, or lacks a uid).

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::failure::{Blocker, Failure, InvalidObject};
+use super::failure::{Blocker, Failure};
 use crate::conditions::{Reason, Verdict};
 use crate::zitadel::{self, ErrorKind};
 
@@ -47,7 +47,13 @@ pub fn assess(result: Result<(), &Failure>) -> Assessment {
             Reason::KubernetesUnavailable,
             format!("the Kubernetes API failed; retrying: {error}"),
         ),
-        Failure::Invalid(invalid) => (Reason::InvalidObject, invalid_message(invalid)),
+        Failure::Invalid(invalid) => (
+            Reason::InvalidObject,
+            format!(
+                "{invalid}; the operator cannot manage this object. Re-apply it with the current \
+                 CRD (kubectl apply) so the API server validates it."
+            ),
+        ),
     };
     Assessment {
         verdict: Verdict::new(reason, message),
@@ -60,72 +66,52 @@ pub fn assess(result: Result<(), &Failure>) -> Assessment {
 
 fn blocker_reason(blocker: &Blocker) -> Reason {
     match blocker {
-        Blocker::SecretConflict { .. } => Reason::SecretConflict,
+        Blocker::SecretConflict(_) => Reason::SecretConflict,
         Blocker::PasswordSecretMissing { .. } => Reason::PasswordSecretMissing,
-        Blocker::UserDeletedInZitadel { .. } => Reason::UserDeletedInZitadel,
-        Blocker::UserIdMismatch { .. } => Reason::UserIdMismatch,
-        Blocker::UserIdTaken { .. } | Blocker::UserIdHeldByDeletedUser { .. } => {
-            Reason::UserIdTaken
-        }
-        Blocker::UsernameTaken { .. } | Blocker::UsernameHolderGone { .. } => Reason::UsernameTaken,
-        Blocker::UsernameHolderNotSearchable { .. } => Reason::Creating,
-        Blocker::AdoptionNotAllowed { .. } | Blocker::NotAdoptable(_) => Reason::AdoptionRefused,
+        Blocker::UserDeletedInZitadel(_) => Reason::UserDeletedInZitadel,
+        Blocker::UserIdTaken(_) | Blocker::UserIdHeldByDeletedUser(_) => Reason::UserIdTaken,
+        Blocker::UsernameTaken(_) | Blocker::UsernameHolderGone(_) => Reason::UsernameTaken,
+        Blocker::UsernameHolderNotSearchable(_) => Reason::Creating,
+        Blocker::AdoptionNotAllowed(_) | Blocker::NotAdoptable(_) => Reason::AdoptionRefused,
     }
 }
 
 fn zitadel_verdict(error: &zitadel::Error) -> (Reason, String) {
-    match error.kind() {
-        ErrorKind::RateLimited => (
-            Reason::RateLimited,
-            format!("ZITADEL rate-limited the operator: {error}"),
-        ),
+    let (reason, what) = match error.kind() {
+        ErrorKind::RateLimited => (Reason::RateLimited, "ZITADEL rate-limited the operator"),
         ErrorKind::Unauthenticated | ErrorKind::Auth | ErrorKind::Config => (
             Reason::ZitadelUnauthenticated,
-            format!(
-                "ZITADEL rejected the operator's credentials; check its PAT or key file: {error}"
-            ),
+            "ZITADEL rejected the operator's credentials; check its PAT or key file",
         ),
         ErrorKind::PermissionDenied => (
             Reason::PermissionDenied,
-            format!(
-                "the operator's ZITADEL identity lacks a permission (user.write/user.read/user.delete on the organization): {error}"
-            ),
+            "the operator's ZITADEL identity lacks a permission (user.write/user.read/user.delete on the organization)",
         ),
         // CreateUser's conflicts are observations the planner judges; an AlreadyExists that
         // gets here came from UpdateUser, whose only unique field is the username.
         ErrorKind::AlreadyExists => (
             Reason::UsernameTaken,
-            format!(
-                "ZITADEL refused the new username: another user already has it; choose another spec.username: {error}"
-            ),
+            "ZITADEL refused the new username: another user already has it; choose another spec.username",
         ),
         ErrorKind::NotFound => (
             Reason::ZitadelNotFound,
-            format!(
-                "ZITADEL no longer finds the user (deleted since it was read?); reading it again: {error}"
-            ),
+            "ZITADEL no longer finds the user (deleted since it was read?); reading it again",
         ),
         ErrorKind::InvalidArgument
         | ErrorKind::FailedPrecondition
         | ErrorKind::UserIdTaken
         | ErrorKind::InvalidRequest => (
             Reason::InvalidSpec,
-            format!("ZITADEL rejected the spec; fix it and re-apply: {error}"),
+            "ZITADEL rejected the spec; fix it and re-apply",
         ),
         // A bare 404 or 405 from a proxy, or a body that is not ZITADEL's, says nothing about
         // the spec: it may pass, so it is retried like an outage.
         ErrorKind::Transient | ErrorKind::Decode | ErrorKind::Api => (
             Reason::ZitadelUnavailable,
-            format!("ZITADEL is unavailable, retrying: {error}"),
+            "ZITADEL is unavailable, retrying",
         ),
-    }
-}
-
-fn invalid_message(invalid: &InvalidObject) -> String {
-    format!(
-        "{invalid}; the operator cannot manage this object. Re-apply it with the current CRD \
-         (kubectl apply) so the API server validates it."
-    )
+    };
+    (reason, format!("{what}: {error}"))
 }
 
 #[cfg(test)]
@@ -215,10 +201,7 @@ mod tests {
 
     #[test]
     fn an_adoption_the_administrator_has_not_allowed_says_how_to_allow_it() {
-        let refused = Blocker::AdoptionNotAllowed {
-            taken: "spec.username",
-        }
-        .into();
+        let refused = Blocker::AdoptionNotAllowed("spec.username").into();
         let assessment = assess(Err(&refused));
         assert_eq!(assessment.verdict.reason, Reason::AdoptionRefused);
         assert!(assessment.verdict.message.contains("--allow-adoption"));

@@ -90,13 +90,10 @@ impl From<IdentityError> for Failure {
 pub enum Blocker {
     /// The Secret the operator writes to belongs to someone else.
     #[error(
-        "Secret {secret} exists and is not owned by this User; the operator never overwrites it. \
+        "Secret {0} exists and is not owned by this User; the operator never overwrites it. \
          Rename or delete that Secret so the operator can store one-time codes and credentials there."
     )]
-    SecretConflict {
-        /// The Secret's name.
-        secret: String,
-    },
+    SecretConflict(String),
     /// The Secret or key in `spec.human.password.secretRef` does not exist.
     #[error(
         "spec.human.password.secretRef: Secret {name} with key {key} does not exist in this namespace; create it"
@@ -109,77 +106,44 @@ pub enum Blocker {
     },
     /// The managed ZITADEL user was deleted outside the operator.
     #[error(
-        "ZITADEL user {user_id} no longer exists: it was deleted outside the operator, which does \
+        "ZITADEL user {0} no longer exists: it was deleted outside the operator, which does \
          not recreate it on its own. Delete and re-apply this User to create a new ZITADEL user."
     )]
-    UserDeletedInZitadel {
-        /// The id from the status.
-        user_id: String,
-    },
-    /// `spec.userId` differs from the user this resource manages (an object stored before the
-    /// CRD rejected such edits).
-    #[error(
-        "spec.userId is {wanted} but this User manages ZITADEL user {managed}; a user id cannot \
-         change. Remove spec.userId or set it to {managed}."
-    )]
-    UserIdMismatch {
-        /// `spec.userId`.
-        wanted: String,
-        /// `status.userId`.
-        managed: String,
-    },
+    UserDeletedInZitadel(String),
     /// The user id belongs to a user this resource did not create.
     #[error(
-        "ZITADEL user {user_id} already exists and was not created by this User. Choose another \
+        "ZITADEL user {0} already exists and was not created by this User. Choose another \
          spec.userId, or set spec.adoptExisting: true to manage that user."
     )]
-    UserIdTaken {
-        /// The id.
-        user_id: String,
-    },
+    UserIdTaken(String),
     /// ZITADEL reports the id as taken but has no such user (a deleted user may still hold it).
     #[error(
-        "ZITADEL reports user id {user_id} as taken but returns no such user (a deleted user may \
+        "ZITADEL reports user id {0} as taken but returns no such user (a deleted user may \
          still hold it); choose another spec.userId"
     )]
-    UserIdHeldByDeletedUser {
-        /// The id.
-        user_id: String,
-    },
+    UserIdHeldByDeletedUser(String),
     /// The username belongs to another user.
     #[error(
-        "username {username} is already used by another ZITADEL user (usernames are unique \
+        "username {0} is already used by another ZITADEL user (usernames are unique \
          across the instance, ignoring case). Choose another spec.username, or set \
          spec.adoptExisting: true to manage that user."
     )]
-    UsernameTaken {
-        /// The username.
-        username: String,
-    },
+    UsernameTaken(String),
     /// The username is taken by a user that is gone by the time it is read.
-    #[error("username {username} is taken by a user that no longer exists; retrying later")]
-    UsernameHolderGone {
-        /// The username.
-        username: String,
-    },
+    #[error("username {0} is taken by a user that no longer exists; retrying later")]
+    UsernameHolderGone(String),
     /// The username is taken, but ZITADEL's search index does not show its holder yet
     /// (ListUsers lags behind writes, contract §14.4).
-    #[error("username {username} is taken but its user is not searchable yet; retrying")]
-    UsernameHolderNotSearchable {
-        /// The username.
-        username: String,
-    },
+    #[error("username {0} is taken but its user is not searchable yet; retrying")]
+    UsernameHolderNotSearchable(String),
     /// `spec.adoptExisting` asks for a takeover the operator's administrator has not allowed.
     #[error(
         "spec.adoptExisting is set, but this operator does not adopt existing ZITADEL users: an \
          adoption takes over an account (its email, its deletion), so the operator's \
          administrator must allow it with --allow-adoption (chart value allowAdoption: true). \
-         Until then, choose another {taken}."
+         Until then, choose another {0}."
     )]
-    AdoptionNotAllowed {
-        /// `spec.userId` or `spec.username`, whichever is taken.
-        taken: &'static str,
-    },
+    AdoptionNotAllowed(&'static str),
     /// The existing user cannot be managed by this resource.
     #[error("{0}")]
     NotAdoptable(#[from] Refusal),

@@ -219,12 +219,10 @@ fn effective_username(user: &User, user_id: &str) -> String {
 pub fn look_up_holder(user: &User, clash: &Clash, allow_adoption: bool) -> Result<(), Blocker> {
     match clash {
         Clash::UserId(_) => Ok(()),
-        Clash::Username(username) if !user.spec.adopt_existing => Err(Blocker::UsernameTaken {
-            username: username.clone(),
-        }),
-        Clash::Username(_) if !allow_adoption => Err(Blocker::AdoptionNotAllowed {
-            taken: "spec.username",
-        }),
+        Clash::Username(username) if !user.spec.adopt_existing => {
+            Err(Blocker::UsernameTaken(username.clone()))
+        }
+        Clash::Username(_) if !allow_adoption => Err(Blocker::AdoptionNotAllowed("spec.username")),
         Clash::Username(_) => Ok(()),
     }
 }
@@ -241,9 +239,7 @@ pub fn claim(
         Taken::UserId {
             user_id,
             holder: None,
-        } => Err(Blocker::UserIdHeldByDeletedUser {
-            user_id: user_id.clone(),
-        }),
+        } => Err(Blocker::UserIdHeldByDeletedUser(user_id.clone())),
         Taken::UserId {
             user_id,
             holder: Some(found),
@@ -252,14 +248,10 @@ pub fn claim(
                 return Ok(Established::Recovered(found.user.user_id.clone()));
             }
             if !user.spec.adopt_existing {
-                return Err(Blocker::UserIdTaken {
-                    user_id: user_id.clone(),
-                });
+                return Err(Blocker::UserIdTaken(user_id.clone()));
             }
             if !allow_adoption {
-                return Err(Blocker::AdoptionNotAllowed {
-                    taken: "spec.userId",
-                });
+                return Err(Blocker::AdoptionNotAllowed("spec.userId"));
             }
             adoptable(user, uid, found)?;
             Ok(Established::Adopted(found.user.user_id.clone()))
@@ -267,12 +259,10 @@ pub fn claim(
         Taken::Username { username, holder } => {
             look_up_holder(user, &Clash::Username(username.clone()), allow_adoption)?;
             match holder {
-                Holder::NotSearchable => Err(Blocker::UsernameHolderNotSearchable {
-                    username: username.clone(),
-                }),
-                Holder::Gone => Err(Blocker::UsernameHolderGone {
-                    username: username.clone(),
-                }),
+                Holder::NotSearchable => {
+                    Err(Blocker::UsernameHolderNotSearchable(username.clone()))
+                }
+                Holder::Gone => Err(Blocker::UsernameHolderGone(username.clone())),
                 Holder::Found(found) => {
                     adoptable(user, uid, found)?;
                     Ok(Established::Adopted(found.user.user_id.clone()))
@@ -285,19 +275,8 @@ pub fn claim(
 /// The changes that bring the managed user in line, or why it cannot be managed.
 pub fn plan_sync(user: &User, uid: &str, observed: &Observed) -> Result<SyncPlan, Blocker> {
     let Some(found) = &observed.zitadel else {
-        return Err(Blocker::UserDeletedInZitadel {
-            user_id: observed.user_id.clone(),
-        });
+        return Err(Blocker::UserDeletedInZitadel(observed.user_id.clone()));
     };
-    let status_id = user.status.as_ref().and_then(|s| s.user_id.as_deref());
-    if let (Some(wanted), Some(managed)) = (user.spec.user_id.as_deref(), status_id)
-        && wanted != managed
-    {
-        return Err(Blocker::UserIdMismatch {
-            wanted: wanted.to_owned(),
-            managed: managed.to_owned(),
-        });
-    }
     adoptable(user, uid, found)?;
     let plan = sync_plan(user, uid, found, &observed.secret);
     let writes_secret = plan.issue_email_code
@@ -309,9 +288,7 @@ pub fn plan_sync(user: &User, uid: &str, observed: &Observed) -> Result<SyncPlan
 
 fn secret_conflict(user: &User, secret: &SecretState, needed: bool) -> Result<(), Blocker> {
     if needed && matches!(secret, SecretState::Foreign) {
-        return Err(Blocker::SecretConflict {
-            secret: secret_name(user),
-        });
+        return Err(Blocker::SecretConflict(secret_name(user)));
     }
     Ok(())
 }

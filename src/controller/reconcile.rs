@@ -7,7 +7,6 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::core::DeserializeGuard;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event as KubeEvent, EventType};
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Resource};
@@ -245,7 +244,7 @@ async fn cleanup(ctx: &Context, identity: &Identity, user: &User) -> Result<Acti
                 Note::normal("Deleted", format!("deleted ZITADEL user {id}"))
             };
             tracing::info!(user_id = %id, reason = note.reason, "ZITADEL user released");
-            publish(ctx, user, &[note]).await;
+            publish(ctx, &user.object_ref(&()), &[note]).await;
             Ok(Action::await_change())
         }
         Err(error) => {
@@ -271,16 +270,8 @@ async fn warn_invalid(ctx: &Context, meta: &kube::api::ObjectMeta, failure: &Fai
         ..ObjectReference::default()
     };
     let verdict = assess(Err(failure)).verdict;
-    let event = KubeEvent {
-        type_: EventType::Warning,
-        reason: verdict.reason.as_str().to_owned(),
-        note: Some(verdict.message),
-        action: "Reconcile".to_owned(),
-        secondary: None,
-    };
-    if let Err(error) = ctx.recorder.publish(&event, &reference).await {
-        tracing::warn!(%error, "could not publish an event");
-    }
+    let note = Note::warning(verdict.reason.as_str(), verdict.message);
+    publish(ctx, &reference, &[note]).await;
 }
 
 fn object_ref(meta: &kube::api::ObjectMeta) -> ObjectRef<User> {

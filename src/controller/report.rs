@@ -5,6 +5,7 @@
 //! a steady state must write nothing.
 
 use jiff::Timestamp;
+use k8s_openapi::api::core::v1::ObjectReference;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::events::{Event as KubeEvent, EventType};
 use kube::{Api, Resource};
@@ -33,7 +34,7 @@ pub async fn report(
     let status = desired_status(user, progress, verdict, Timestamp::now());
     let api: Api<User> = Api::namespaced(ctx.kube.clone(), &identity.namespace);
     write_status(&api, user, &status).await?;
-    publish(ctx, user, &notes(progress, verdict)).await;
+    publish(ctx, &user.object_ref(&()), &notes(progress, verdict)).await;
     ctx.metrics.set_user(
         ObjectKey {
             namespace: identity.namespace.clone(),
@@ -106,10 +107,9 @@ fn notes(progress: &Progress, verdict: &Verdict) -> Vec<Note> {
     notes
 }
 
-/// Publishes `notes` as events on `user`. Best effort: an event that cannot be written is
-/// logged, never a reason to fail the reconcile.
-pub async fn publish(ctx: &Context, user: &User, notes: &[Note]) {
-    let reference = user.object_ref(&());
+/// Publishes `notes` as events on the object `reference` points to. Best effort: an event that
+/// cannot be written is logged, never a reason to fail the reconcile.
+pub async fn publish(ctx: &Context, reference: &ObjectReference, notes: &[Note]) {
     for note in notes {
         let event = KubeEvent {
             type_: if note.warning {
@@ -122,7 +122,7 @@ pub async fn publish(ctx: &Context, user: &User, notes: &[Note]) {
             action: "Reconcile".to_owned(),
             secondary: None,
         };
-        if let Err(error) = ctx.recorder.publish(&event, &reference).await {
+        if let Err(error) = ctx.recorder.publish(&event, reference).await {
             tracing::warn!(%error, reason = note.reason, "could not publish an event");
         }
     }
