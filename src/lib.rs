@@ -3,6 +3,9 @@
 pub mod conditions;
 pub mod controller;
 pub mod crd;
+// Test builders: for this crate's unit tests, and for the other test code through the feature.
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod names;
 pub mod operator;
 pub mod password;

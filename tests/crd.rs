@@ -6,8 +6,8 @@ mod support;
 use kube::CustomResourceExt;
 use kube::core::cel::Validator;
 use serde_json::{Value, json};
-use support::users::UserBuilder;
 use zitadel_user_operator::crd::{EmailVerification, User, crd_yaml};
+use zitadel_user_operator::fixtures::UserBuilder;
 
 const CRD_FILE: &str = "crds/users.zitadel-user-operator.dev.yaml";
 

@@ -6,8 +6,8 @@ mod support;
 
 use kube::ResourceExt;
 use support::e2e::{Harness, ready_reason};
-use support::users::UserBuilder;
 use zitadel_user_operator::crd::{DeletionPolicy, UserState};
+use zitadel_user_operator::fixtures::UserBuilder;
 use zitadel_user_operator::names::OWNER_METADATA_KEY;
 use zitadel_user_operator::zitadel::types::UserState as ZitadelState;
 

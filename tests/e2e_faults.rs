@@ -7,9 +7,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::e2e::{Harness, Options, operator_requests};
-use support::users::UserBuilder;
 use zitadel_emulator::{Fault, GrpcCode};
 use zitadel_user_operator::crd::{EmailVerification, User};
+use zitadel_user_operator::fixtures::UserBuilder;
 
 const ZITADEL_WRITES: &[&str] = &[
     "CreateUser",

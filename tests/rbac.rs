@@ -21,9 +21,9 @@ use kube_emulator::RecordedRequest;
 use serde_json::Value;
 use support::chart::{Permission, RELEASE, RELEASE_NAMESPACE, ci_values, rbac_rules, render_chart};
 use support::e2e::{Harness, Options, operator_recorded_requests};
-use support::users::UserBuilder;
 use zitadel_emulator::{Fault, GrpcCode};
 use zitadel_user_operator::crd::DeletionPolicy;
+use zitadel_user_operator::fixtures::UserBuilder;
 use zitadel_user_operator::leader::{LeaderElectionSettings, LeaseTiming};
 
 const USERS_GROUP: &str = "zitadel-user-operator.dev";

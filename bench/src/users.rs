@@ -1,12 +1,8 @@
 //! The `User`s the benchmark creates: a fixed mix, so runs with the same `--users` compare.
 
-use std::collections::BTreeMap;
-
 use zitadel_user_operator::conditions::READY;
-use zitadel_user_operator::crd::{
-    AccessTokenType, DeletionPolicy, EmailSpec, EmailVerification, HumanSpec, MachineSpec,
-    ProfileSpec, User, UserSpec,
-};
+use zitadel_user_operator::crd::{EmailVerification, User};
+use zitadel_user_operator::fixtures::UserBuilder;
 
 /// Namespace the benchmark's `User`s live in (it exists in a fresh Kubernetes emulator).
 pub const NAMESPACE: &str = "default";
@@ -56,55 +52,21 @@ pub fn name(index: u32) -> String {
 /// The `index`-th user of the mix, in organization `org_id`.
 pub fn user(index: u32, org_id: &str) -> User {
     let name = name(index);
-    let kind = Kind::of(index);
-    let metadata = match kind {
+    let human = |verification| {
+        UserBuilder::human(&name)
+            .given_name("Bench")
+            .family_name(&format!("User {index}"))
+            .email(&format!("{name}@bench.example"), verification)
+    };
+    let builder = match Kind::of(index) {
+        Kind::ReturnCode => human(EmailVerification::ReturnCode),
         Kind::Metadata => (0..METADATA_ENTRIES)
-            .map(|i| (format!("key-{i}"), format!("value {i} of {name}")))
-            .collect(),
-        _ => BTreeMap::new(),
-    };
-    let human = |verification| HumanSpec {
-        profile: ProfileSpec {
-            given_name: "Bench".to_owned(),
-            family_name: format!("User {index}"),
-            nick_name: None,
-            display_name: None,
-            preferred_language: None,
-            gender: None,
-        },
-        email: EmailSpec {
-            address: format!("{name}@bench.example"),
-            verification,
-            url_template: None,
-        },
-        phone: None,
-        password: None,
-    };
-    let (human, machine) = match kind {
-        Kind::ReturnCode => (Some(human(EmailVerification::ReturnCode)), None),
-        Kind::Metadata => (Some(human(EmailVerification::Verified)), None),
-        Kind::Machine => (
-            None,
-            Some(MachineSpec {
-                name: format!("{name} machine"),
-                description: None,
-                access_token_type: AccessTokenType::Bearer,
+            .fold(human(EmailVerification::Verified), |builder, i| {
+                builder.metadata(&format!("key-{i}"), &format!("value {i} of {name}"))
             }),
-        ),
+        Kind::Machine => UserBuilder::machine(&name).machine_name(&format!("{name} machine")),
     };
-    let spec = UserSpec {
-        organization_id: org_id.to_owned(),
-        user_id: None,
-        username: None,
-        metadata,
-        deletion_policy: DeletionPolicy::Delete,
-        adopt_existing: false,
-        human,
-        machine,
-    };
-    let mut user = User::new(&name, spec);
-    user.metadata.namespace = Some(NAMESPACE.to_owned());
-    user
+    builder.namespace(NAMESPACE).organization(org_id).build()
 }
 
 /// Whether `user` is Ready for its current generation (what `kubectl wait` and kstatus check).

@@ -21,8 +21,6 @@ mod progress;
 mod reconcile;
 mod report;
 mod sync;
-#[cfg(test)]
-mod test_fixtures;
 
 use std::future::Future;
 use std::sync::Arc;

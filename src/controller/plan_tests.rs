@@ -9,9 +9,26 @@ use kube::ResourceExt;
 use kube::api::ObjectMeta;
 
 use super::*;
-use crate::controller::test_fixtures::{human, machine, zitadel_user_for};
 use crate::crd::{PasswordSpec, PhoneSpec, SecretKeySelector, UserStatus};
+use crate::fixtures::{UserBuilder, zitadel_user_for};
 use crate::sensitive::Sensitive;
+
+/// A human `User` named `name` as the controller reads it, in organization `org-1`.
+fn human(name: &str) -> User {
+    UserBuilder::human(name)
+        .organization("org-1")
+        .stored()
+        .build()
+}
+
+/// A machine `User` named `name`, "CI bot", as the controller reads it, in organization `org-1`.
+fn machine(name: &str) -> User {
+    UserBuilder::machine(name)
+        .organization("org-1")
+        .machine_name("CI bot")
+        .stored()
+        .build()
+}
 
 fn uid_of(user: &User) -> String {
     user.uid().expect("fixtures have a uid")

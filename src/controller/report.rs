@@ -144,7 +144,7 @@ fn truncate(text: &str, max: usize) -> &str {
 mod tests {
     use super::*;
     use crate::conditions::Reason;
-    use crate::controller::test_fixtures::human;
+    use crate::fixtures::UserBuilder;
 
     fn now() -> Timestamp {
         Timestamp::from_second(1_800_000_000).expect("valid timestamp")
@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn reporting_the_same_result_twice_yields_the_same_status() {
-        let mut user = human("alice");
+        let mut user = UserBuilder::human("alice").stored().build();
         let progress = knowing("42");
         user.status = Some(desired_status(&user, &progress, &Verdict::ready(), now()));
         let later = Timestamp::from_second(1_800_000_999).expect("valid timestamp");
@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn a_failure_keeps_the_known_user_id_and_metadata_keys() {
-        let mut user = human("alice");
+        let mut user = UserBuilder::human("alice").stored().build();
         let mut ready = knowing("42");
         ready.managed_metadata_keys = Some(vec!["team".to_owned()]);
         user.status = Some(desired_status(&user, &ready, &Verdict::ready(), now()));

@@ -29,7 +29,7 @@ use zitadel_user_operator::crd::User;
 use zitadel_user_operator::leader::LeaderElectionSettings;
 use zitadel_user_operator::zitadel::{ClientConfig, Credentials, ZitadelClient};
 
-use super::users::ORG_ID;
+use zitadel_user_operator::fixtures::ORG_ID;
 
 /// How long a test waits for the operator to reach a state.
 pub const WAIT: Duration = Duration::from_secs(20);

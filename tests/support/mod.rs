@@ -4,5 +4,4 @@
 
 pub mod chart;
 pub mod e2e;
-pub mod users;
 pub mod zitadel;

@@ -1,12 +1,18 @@
-//! A builder for `User` resources, so each test states only what it is about.
+//! Test fixtures: `User` resources from a builder, so each test states only what it is about, and
+//! the ZITADEL user such a resource leads to.
+//!
+//! Compiled for this crate's unit tests and, behind the `fixtures` feature, for the integration
+//! tests and the benchmark; the operator binary is built without it.
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-use zitadel_user_operator::crd::{
+use serde_json::{Value, json};
+
+use crate::crd::{
     AccessTokenType, DeletionPolicy, EmailSpec, EmailVerification, HumanSpec, MachineSpec,
     PasswordSpec, PhoneSpec, PhoneVerification, ProfileSpec, SecretKeySelector, User, UserSpec,
 };
+use crate::zitadel::types as wire;
 
 /// Organization id used by fixtures unless a test picks another.
 pub const ORG_ID: &str = "336392597046099971";
@@ -16,6 +22,8 @@ pub const ORG_ID: &str = "336392597046099971";
 pub struct UserBuilder {
     name: String,
     namespace: String,
+    uid: Option<String>,
+    generation: Option<i64>,
     spec: UserSpec,
 }
 
@@ -25,6 +33,8 @@ impl UserBuilder {
         Self {
             name: name.to_owned(),
             namespace: "default".to_owned(),
+            uid: None,
+            generation: None,
             spec: UserSpec {
                 organization_id: ORG_ID.to_owned(),
                 user_id: None,
@@ -66,41 +76,58 @@ impl UserBuilder {
         builder
     }
 
+    /// The resource as the API server returns it once created: uid `uid-<name>`, generation 1.
+    /// Controller unit tests start from there; integration tests create their users and let the
+    /// (emulated) API server assign both.
+    pub fn stored(mut self) -> Self {
+        self.uid = Some(format!("uid-{}", self.name));
+        self.generation = Some(1);
+        self
+    }
+
+    /// Places the user in `namespace` instead of `default`.
     pub fn namespace(mut self, namespace: &str) -> Self {
         self.namespace = namespace.to_owned();
         self
     }
 
+    /// Puts the user in `organization_id` instead of [`ORG_ID`].
     pub fn organization(mut self, organization_id: &str) -> Self {
         self.spec.organization_id = organization_id.to_owned();
         self
     }
 
+    /// Asks for an explicit ZITADEL user id instead of the resource uid.
     pub fn user_id(mut self, user_id: &str) -> Self {
         self.spec.user_id = Some(user_id.to_owned());
         self
     }
 
+    /// Asks for a login name instead of ZITADEL's default.
     pub fn username(mut self, username: &str) -> Self {
         self.spec.username = Some(username.to_owned());
         self
     }
 
+    /// Adds one metadata entry; call again for more.
     pub fn metadata(mut self, key: &str, value: &str) -> Self {
         self.spec.metadata.insert(key.to_owned(), value.to_owned());
         self
     }
 
+    /// What happens to the ZITADEL user when the resource is deleted.
     pub fn deletion_policy(mut self, policy: DeletionPolicy) -> Self {
         self.spec.deletion_policy = policy;
         self
     }
 
+    /// Lets the operator take over an existing ZITADEL user with the same id or username.
     pub fn adopt_existing(mut self) -> Self {
         self.spec.adopt_existing = true;
         self
     }
 
+    /// Replaces the default address and its verification (human users only).
     pub fn email(mut self, address: &str, verification: EmailVerification) -> Self {
         let email = &mut self.human_mut().email;
         email.address = address.to_owned();
@@ -114,11 +141,13 @@ impl UserBuilder {
         self
     }
 
+    /// The link template ZITADEL's verification mail points to (human users only).
     pub fn email_url_template(mut self, template: &str) -> Self {
         self.human_mut().email.url_template = Some(template.to_owned());
         self
     }
 
+    /// Gives the user a phone number verified as `verification` (human users only).
     pub fn phone(mut self, number: &str, verification: PhoneVerification) -> Self {
         self.human_mut().phone = Some(PhoneSpec {
             number: number.to_owned(),
@@ -127,11 +156,19 @@ impl UserBuilder {
         self
     }
 
+    /// Replaces the default given name (human users only).
     pub fn given_name(mut self, given_name: &str) -> Self {
         self.human_mut().profile.given_name = given_name.to_owned();
         self
     }
 
+    /// Replaces the default family name (human users only).
+    pub fn family_name(mut self, family_name: &str) -> Self {
+        self.human_mut().profile.family_name = family_name.to_owned();
+        self
+    }
+
+    /// Has the operator generate an initial password, to be changed at first login.
     pub fn generated_password(mut self) -> Self {
         self.human_mut().password = Some(PasswordSpec {
             secret_ref: None,
@@ -142,6 +179,7 @@ impl UserBuilder {
         self
     }
 
+    /// Takes the initial password from key `key` of Secret `secret`.
     pub fn password_from_secret(mut self, secret: &str, key: &str) -> Self {
         self.human_mut().password = Some(PasswordSpec {
             secret_ref: Some(SecretKeySelector {
@@ -155,6 +193,7 @@ impl UserBuilder {
         self
     }
 
+    /// Replaces the default machine name (machine users only; ignored for humans).
     pub fn machine_name(mut self, name: &str) -> Self {
         if let Some(machine) = self.spec.machine.as_mut() {
             machine.name = name.to_owned();
@@ -162,9 +201,12 @@ impl UserBuilder {
         self
     }
 
+    /// The `User` resource.
     pub fn build(self) -> User {
         let mut user = User::new(&self.name, self.spec);
         user.metadata.namespace = Some(self.namespace);
+        user.metadata.uid = self.uid;
+        user.metadata.generation = self.generation;
         user
     }
 
@@ -179,4 +221,25 @@ impl UserBuilder {
             .as_mut()
             .expect("this builder method applies to human users")
     }
+}
+
+/// The ZITADEL user `user` describes, as GetUserByID would return it right after creation.
+pub fn zitadel_user_for(user: &User, user_id: &str) -> wire::User {
+    let mut value = json!({
+        "userId": user_id,
+        "details": {"resourceOwner": user.spec.organization_id},
+        "state": "USER_STATE_ACTIVE",
+        "username": user_id,
+    });
+    if let Some(human) = &user.spec.human {
+        value["username"] = json!(human.email.address);
+        value["human"] = json!({
+            "profile": {"givenName": human.profile.given_name, "familyName": human.profile.family_name},
+            "email": {"email": human.email.address, "isVerified": true}
+        });
+    }
+    if let Some(machine) = &user.spec.machine {
+        value["machine"] = json!({"name": machine.name});
+    }
+    serde_json::from_value(value).expect("valid ZITADEL user")
 }
