@@ -211,10 +211,18 @@ impl UserBuilder {
     }
 
     /// The resource as JSON, as a client would send it.
+    #[allow(
+        clippy::expect_used,
+        reason = "a fixture that cannot be built is a broken test: panicking is how it fails"
+    )]
     pub fn json(self) -> Value {
         serde_json::to_value(self.build()).expect("User serializes")
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "a human-only setter on a machine user is a broken test: panicking is how it fails"
+    )]
     fn human_mut(&mut self) -> &mut HumanSpec {
         self.spec
             .human
@@ -224,6 +232,10 @@ impl UserBuilder {
 }
 
 /// The ZITADEL user `user` describes, as GetUserByID would return it right after creation.
+#[allow(
+    clippy::expect_used,
+    reason = "a fixture that cannot be built is a broken test: panicking is how it fails"
+)]
 pub fn zitadel_user_for(user: &User, user_id: &str) -> wire::User {
     let mut value = json!({
         "userId": user_id,

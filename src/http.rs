@@ -133,10 +133,19 @@ impl Server {
 }
 
 async fn metrics_handler(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE)],
-        state.metrics.encode(),
-    )
+    match state.metrics.encode() {
+        Ok(text) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE)],
+            text,
+        )
+            .into_response(),
+        Err(error) => {
+            // A scrape without half-written samples: Prometheus then marks the target down.
+            tracing::error!(%error, "encoding metrics failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "encoding metrics failed").into_response()
+        }
+    }
 }
 
 /// Liveness: answering at all is the signal.

@@ -2,6 +2,10 @@
 //! ZITADEL (the emulators by default; a real cluster and ZITADEL with the `E2E_*` variables, see
 //! `tests/support/e2e.rs`). Each test states one behaviour a user relies on.
 
+// A failed setup in a test helper panics like a failed assertion; clippy.toml's test exemption
+// reaches only `#[test]` functions, not the helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use kube::ResourceExt;

@@ -2,6 +2,10 @@
 //! count the calls): lost responses, crashes, failed writes, outages, rate limits, drift, and
 //! the promise that a steady state writes nothing.
 
+// A failed setup in a test helper panics like a failed assertion; clippy.toml's test exemption
+// reaches only `#[test]` functions, not the helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::time::{Duration, Instant};

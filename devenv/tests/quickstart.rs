@@ -5,6 +5,10 @@
 //! `kubectl` is `target/tools/kubectl` (installed by `.ci/chart-tools.sh`), else `/usr/bin/kubectl`;
 //! without either the test fails rather than skips, since a skipped quickstart proves nothing.
 
+// A failed setup in a test helper panics like a failed assertion; clippy.toml's test exemption
+// reaches only `#[test]` functions, not the helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -86,13 +86,13 @@ impl Metrics {
     }
 
     /// All metrics in OpenMetrics text format, ending with `# EOF`.
-    pub fn encode(&self) -> String {
+    ///
+    /// Writing into a `String` cannot fail and the encoders of the metric types used here only
+    /// pass on writer errors, so an error would mean a new metric type that can fail by itself.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut text = String::new();
-        // Writing into a `String` cannot fail, and the encoders of the metric types used here
-        // only propagate writer errors, so this `expect` can never fire.
-        prometheus_client::encoding::text::encode(&mut text, &self.registry)
-            .expect("encoding metrics into a String is infallible");
-        text
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
+        Ok(text)
     }
 }
 
@@ -110,6 +110,11 @@ impl std::fmt::Debug for Metrics {
 
 #[cfg(test)]
 pub(crate) mod test_support {
+    /// Everything `metrics` encodes, as `/metrics` would serve it.
+    pub(crate) fn encoded(metrics: &super::Metrics) -> String {
+        metrics.encode().expect("metrics encode into a String")
+    }
+
     /// The sample lines (not comments) of `encoded` whose metric name is exactly `name`.
     pub(crate) fn samples<'a>(encoded: &'a str, name: &str) -> Vec<&'a str> {
         encoded
@@ -123,7 +128,7 @@ pub(crate) mod test_support {
 
     /// The sample lines of metric `name` currently encoded by `metrics`, sorted.
     pub(crate) fn sorted_samples(metrics: &super::Metrics, name: &str) -> Vec<String> {
-        let mut lines: Vec<String> = samples(&metrics.encode(), name)
+        let mut lines: Vec<String> = samples(&encoded(metrics), name)
             .into_iter()
             .map(str::to_owned)
             .collect();
@@ -148,16 +153,16 @@ mod tests {
     #[test]
     fn the_leader_gauge_follows_set_leader() {
         let metrics = Metrics::new();
-        assert_sample(&metrics.encode(), "zitadel_user_operator_leader 0");
+        assert_sample(&encoded(&metrics), "zitadel_user_operator_leader 0");
         metrics.set_leader(true);
-        assert_sample(&metrics.encode(), "zitadel_user_operator_leader 1");
+        assert_sample(&encoded(&metrics), "zitadel_user_operator_leader 1");
         metrics.set_leader(false);
-        assert_sample(&metrics.encode(), "zitadel_user_operator_leader 0");
+        assert_sample(&encoded(&metrics), "zitadel_user_operator_leader 0");
     }
 
     #[test]
     fn the_encoding_is_openmetrics_text_with_help_and_type_lines() {
-        let encoded = Metrics::new().encode();
+        let encoded = encoded(&Metrics::new());
         assert!(encoded.ends_with("# EOF\n"), "{encoded}");
         assert!(encoded.contains("# TYPE zitadel_user_operator_leader gauge"));
         assert!(encoded.contains("# HELP zitadel_user_operator_leader "));
@@ -168,7 +173,7 @@ mod tests {
         let metrics = Metrics::new();
         metrics.clone().set_leader(true);
         assert_eq!(
-            samples(&metrics.encode(), "zitadel_user_operator_leader"),
+            samples(&encoded(&metrics), "zitadel_user_operator_leader"),
             ["zitadel_user_operator_leader 1"]
         );
     }

@@ -151,12 +151,12 @@ mod tests {
         let metrics = Metrics::new();
         let first = metrics.reconcile_started();
         let second = metrics.reconcile_started();
-        assert_sample(&metrics.encode(), &format!("{IN_FLIGHT} 2"));
+        assert_sample(&encoded(&metrics), &format!("{IN_FLIGHT} 2"));
 
         first.finish(ReconcileResult::Success);
-        assert_sample(&metrics.encode(), &format!("{IN_FLIGHT} 1"));
+        assert_sample(&encoded(&metrics), &format!("{IN_FLIGHT} 1"));
         second.finish(ReconcileResult::Error { kind: "transient" });
-        assert_sample(&metrics.encode(), &format!("{IN_FLIGHT} 0"));
+        assert_sample(&encoded(&metrics), &format!("{IN_FLIGHT} 0"));
     }
 
     #[test]
@@ -202,7 +202,7 @@ mod tests {
     fn finished_reconciles_are_observed_in_the_duration_histogram() {
         let metrics = Metrics::new();
         metrics.reconcile_started().finish(ReconcileResult::Success);
-        let encoded = metrics.encode();
+        let encoded = encoded(&metrics);
         assert_sample(
             &encoded,
             "zitadel_user_operator_reconcile_duration_seconds_count 1",
@@ -221,7 +221,7 @@ mod tests {
     fn a_cancelled_reconcile_leaves_flight_without_a_result() {
         let metrics = Metrics::new();
         drop(metrics.reconcile_started());
-        let encoded = metrics.encode();
+        let encoded = encoded(&metrics);
         assert_sample(&encoded, &format!("{IN_FLIGHT} 0"));
         assert!(samples(&encoded, "zitadel_user_operator_reconciles_total").is_empty());
         assert_sample(

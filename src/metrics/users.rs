@@ -156,7 +156,7 @@ mod tests {
     fn object_names_never_become_labels() {
         let metrics = Metrics::new();
         metrics.set_user(ObjectKey::new("secret-ns", "secret-name"), true, "active");
-        let encoded = metrics.encode();
+        let encoded = encoded(&metrics);
         assert!(!encoded.contains("secret-ns") && !encoded.contains("secret-name"));
     }
 

@@ -102,7 +102,7 @@ mod tests {
         observer.observe(Rpc::Token, "ok", Duration::from_millis(20));
         observer.observe(Rpc::Token, "internal", Duration::from_secs(2));
 
-        let encoded = metrics.encode();
+        let encoded = encoded(&metrics);
         let name = "zitadel_user_operator_zitadel_request_duration_seconds";
         assert_sample(&encoded, &format!(r#"{name}_count{{rpc="Token"}} 2"#));
         assert_sample(&encoded, &format!(r#"{name}_sum{{rpc="Token"}} 2.02"#));

@@ -2,6 +2,10 @@
 //! after a 401) and the JWT profile (caching, shared refresh, refresh before expiry and after a
 //! 401, audience and token-endpoint failures).
 
+// A failed setup in a test helper panics like a failed assertion; clippy.toml's test exemption
+// reaches only `#[test]` functions, not the helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::fs::File;

@@ -1,6 +1,10 @@
 //! The typed ZITADEL client against the ZITADEL emulator: every call, and every error
 //! classification end to end.
 
+// A failed setup in a test helper panics like a failed assertion; clippy.toml's test exemption
+// reaches only `#[test]` functions, not the helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::time::{Duration, Instant};

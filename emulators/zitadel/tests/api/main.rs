@@ -1,5 +1,9 @@
 //! HTTP-level tests of the emulator, one behaviour per test, in one test binary.
 
+// A failed setup in a test helper panics like a failed assertion; clippy.toml's test exemption
+// reaches only `#[test]` functions, not the helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../common/mod.rs"]
 mod common;
 
