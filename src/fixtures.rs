@@ -255,3 +255,26 @@ pub fn zitadel_user_for(user: &User, user_id: &str) -> wire::User {
     }
     serde_json::from_value(value).expect("valid ZITADEL user")
 }
+
+/// A human made outside the operator (in the console, say), as a CreateUserRequest: id and
+/// username `user_id`, email `<user_id>@example.com` with a returned code, no password.
+pub fn console_user(org_id: &str, user_id: &str) -> wire::CreateUserRequest {
+    wire::CreateUserRequest {
+        organization_id: org_id.to_owned(),
+        user_id: Some(user_id.to_owned()),
+        username: Some(user_id.to_owned()),
+        user_type: wire::CreateUserType::Human(wire::CreateHuman {
+            profile: wire::SetHumanProfile {
+                given_name: "Alice".into(),
+                family_name: "Doe".into(),
+                ..Default::default()
+            },
+            email: wire::SetHumanEmail {
+                email: format!("{user_id}@example.com"),
+                verification: Some(wire::EmailVerification::ReturnCode {}),
+            },
+            ..Default::default()
+        }),
+        metadata: Vec::new(),
+    }
+}

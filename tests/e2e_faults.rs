@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use support::e2e::{Harness, Options, operator_requests};
 use zitadel_emulator::{Fault, GrpcCode};
 use zitadel_user_operator::crd::{EmailVerification, User};
-use zitadel_user_operator::fixtures::UserBuilder;
+use zitadel_user_operator::fixtures::{UserBuilder, console_user};
 
 const ZITADEL_WRITES: &[&str] = &[
     "CreateUser",
@@ -411,7 +411,7 @@ async fn adoption_is_refused_unless_the_administrator_allows_it() {
         ..Options::default()
     };
     let mut harness = Harness::environment(options).await;
-    let existing = support::zitadel::human(&harness.org_id, "console-user");
+    let existing = console_user(&harness.org_id, "console-user");
     harness
         .zitadel()
         .create_user(&existing)
@@ -485,7 +485,7 @@ async fn adoption_by_username_waits_for_zitadels_search_index() {
         ..Options::default()
     };
     let mut harness = Harness::environment(options).await;
-    let mut existing = support::zitadel::human(&harness.org_id, "console-user");
+    let mut existing = console_user(&harness.org_id, "console-user");
     existing.username = Some("taken@acme.example".to_owned());
     let created = harness
         .zitadel()

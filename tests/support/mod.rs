@@ -4,4 +4,3 @@
 
 pub mod chart;
 pub mod e2e;
-pub mod zitadel;
