@@ -130,10 +130,15 @@ async fn apply(ctx: &Context, identity: &Identity, user: &User) -> Result<Action
         ctx.recently_created.forget(&identity.uid);
     }
     let mut progress = Progress::resume(user, in_flight);
+    // Every log line of the reconcile carries the user id, from the start when it is known.
+    let record_user_id = |progress: &Progress| {
+        if let Some(id) = &progress.user_id {
+            tracing::Span::current().record("user_id", id.as_str());
+        }
+    };
+    record_user_id(&progress);
     let result = converge(ctx, identity, user, &mut progress).await;
-    if let Some(id) = &progress.user_id {
-        tracing::Span::current().record("user_id", id.as_str());
-    }
+    record_user_id(&progress);
     let assessment = assess(result.as_ref().map(drop));
     let reported = report(ctx, identity, user, &progress, &assessment.verdict).await;
     match (result, reported) {
