@@ -53,7 +53,7 @@ pub async fn reconcile(
             Ok(user) => reconcile_user(&ctx, user).await,
             Err(invalid) => {
                 let failure = Failure::Invalid(InvalidObject::Schema(invalid.error.clone()));
-                warn_invalid(&ctx, &invalid.metadata, &failure).await;
+                warn_invalid(&ctx, &object.object_ref(&()), &failure).await;
                 Err(failure)
             }
         };
@@ -108,7 +108,7 @@ async fn reconcile_user(ctx: &Context, user: &User) -> Result<Action, Failure> {
         Ok(identity) => identity,
         Err(error) => {
             let failure = Failure::from(error);
-            warn_invalid(ctx, user.meta(), &failure).await;
+            warn_invalid(ctx, &user.object_ref(&()), &failure).await;
             return Err(failure);
         }
     };
@@ -265,18 +265,10 @@ async fn cleanup(ctx: &Context, identity: &Identity, user: &User) -> Result<Acti
 
 /// Tells the object's owner that it cannot be reconciled: an event where `kubectl describe`
 /// shows it (its spec may not even deserialise, so no status is written).
-async fn warn_invalid(ctx: &Context, meta: &kube::api::ObjectMeta, failure: &Failure) {
-    let reference = ObjectReference {
-        api_version: Some(User::api_version(&()).into_owned()),
-        kind: Some(User::kind(&()).into_owned()),
-        name: meta.name.clone(),
-        namespace: meta.namespace.clone(),
-        uid: meta.uid.clone(),
-        ..ObjectReference::default()
-    };
+async fn warn_invalid(ctx: &Context, reference: &ObjectReference, failure: &Failure) {
     let verdict = assess(Err(failure)).verdict;
     let note = Note::warning(verdict.reason.as_str(), verdict.message);
-    publish(ctx, &reference, &[note]).await;
+    publish(ctx, reference, &[note]).await;
 }
 
 fn object_ref(meta: &kube::api::ObjectMeta) -> ObjectRef<User> {
