@@ -102,8 +102,8 @@ reasons! {
     UsernameTaken => Stalled, ConflictInterval;
     /// A Secret with the name the operator writes to exists and is not owned by this resource.
     SecretConflict => Stalled, ConflictInterval;
-    /// The Secret named in `spec.human.password.secretRef` or its key does not exist.
-    PasswordSecretMissing => Stalled, ConflictInterval;
+    /// A Secret the spec names (`password.secretRef`, `totp.secretRef`) or its key does not exist.
+    SecretRefMissing => Stalled, ConflictInterval;
     /// ZITADEL rejected the spec (invalid value, unknown organization, ...).
     InvalidSpec => Stalled, Resync;
     /// The existing user may not be adopted: adoption is off, or the user is in another
@@ -111,6 +111,9 @@ reasons! {
     AdoptionRefused => Stalled, Resync;
     /// The ZITADEL user was deleted outside the operator.
     UserDeletedInZitadel => Stalled, Resync;
+    /// ZITADEL cannot move the user to `spec.state` yet (a user in state Initial cannot be
+    /// deactivated).
+    StateUnreachable => Stalled, Resync;
     /// The stored object cannot be read (it does not match the schema, or lacks a uid).
     InvalidObject => Stalled, Resync;
 }

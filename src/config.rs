@@ -88,6 +88,18 @@ pub struct Args {
     )]
     pub resync_interval: SignedDuration,
 
+    /// How often the operator lists a machine user's keys and tokens to find any deleted in
+    /// ZITADEL behind its back (they are recreated), e.g. `1h`. Each user's first check after a
+    /// start comes at a random point within the interval, so a restart causes no burst.
+    #[arg(
+        long,
+        env = "CREDENTIAL_CHECK_INTERVAL",
+        default_value = "1h",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub credential_check_interval: SignedDuration,
+
     /// Address of the `/metrics`, `/healthz` and `/readyz` HTTP server.
     #[arg(long, env = "METRICS_ADDR", default_value = "0.0.0.0:8080")]
     pub metrics_addr: SocketAddr,
@@ -150,6 +162,8 @@ pub struct OperatorConfig {
     pub concurrency: u16,
     /// Interval after which a healthy `User` is reconciled again.
     pub resync_interval: Duration,
+    /// Interval between checks that a machine user's keys and tokens still exist in ZITADEL.
+    pub credential_check_interval: Duration,
     /// Listen address of the metrics and health server.
     pub metrics_addr: SocketAddr,
     /// Leader election, when enabled.
@@ -231,6 +245,10 @@ impl Args {
             watch_namespaces: parse_namespaces(&self.watch_namespaces)?,
             concurrency: self.concurrency,
             resync_interval: positive(self.resync_interval, "--resync-interval")?,
+            credential_check_interval: positive(
+                self.credential_check_interval,
+                "--credential-check-interval",
+            )?,
             metrics_addr: self.metrics_addr,
             leader_election,
             allow_adoption: self.allow_adoption,

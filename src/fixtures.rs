@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::crd::{
-    AccessTokenType, DeletionPolicy, EmailSpec, EmailVerification, HumanSpec, MachineSpec,
-    PasswordSpec, PhoneSpec, PhoneVerification, ProfileSpec, SecretKeySelector, User, UserSpec,
+    AccessTokenType, ClientSecretSpec, DeletionPolicy, DesiredState, EmailSpec, EmailVerification,
+    ExpiringCredentialSpec, HumanSpec, IdpLinkSpec, InviteDelivery, InviteSpec,
+    MachineCredentialsSpec, MachineSpec, PasskeyDelivery, PasskeyRegistrationSpec, PasswordSpec,
+    PhoneSpec, PhoneVerification, ProfileSpec, SecretKeySelector, TotpSpec, User, UserSpec,
 };
 use crate::zitadel::types as wire;
 
@@ -24,6 +26,7 @@ pub struct UserBuilder {
     namespace: String,
     uid: Option<String>,
     generation: Option<i64>,
+    annotations: BTreeMap<String, String>,
     spec: UserSpec,
 }
 
@@ -35,6 +38,7 @@ impl UserBuilder {
             namespace: "default".to_owned(),
             uid: None,
             generation: None,
+            annotations: BTreeMap::new(),
             spec: UserSpec {
                 organization_id: ORG_ID.to_owned(),
                 user_id: None,
@@ -42,6 +46,7 @@ impl UserBuilder {
                 metadata: BTreeMap::new(),
                 deletion_policy: DeletionPolicy::Delete,
                 adopt_existing: false,
+                state: None,
                 human: Some(HumanSpec {
                     profile: ProfileSpec {
                         given_name: "Given".to_owned(),
@@ -58,6 +63,10 @@ impl UserBuilder {
                     },
                     phone: None,
                     password: None,
+                    invite: None,
+                    passkey_registration: None,
+                    idp_links: Vec::new(),
+                    totp: None,
                 }),
                 machine: None,
             },
@@ -72,6 +81,7 @@ impl UserBuilder {
             name: format!("{name} machine"),
             description: None,
             access_token_type: AccessTokenType::Bearer,
+            credentials: None,
         });
         builder
     }
@@ -201,9 +211,100 @@ impl UserBuilder {
         self
     }
 
+    /// Asks for `spec.state`.
+    pub fn state(mut self, state: DesiredState) -> Self {
+        self.spec.state = Some(state);
+        self
+    }
+
+    /// Sets an annotation (the reissue and rotate annotations, say).
+    pub fn annotation(mut self, name: &str, value: &str) -> Self {
+        self.annotations.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Invites the person, the code delivered as `delivery` (human users only).
+    pub fn invite(mut self, delivery: InviteDelivery) -> Self {
+        self.human_mut().invite = Some(InviteSpec {
+            delivery,
+            url_template: None,
+            application_name: None,
+        });
+        self
+    }
+
+    /// Issues a passkey registration code, with the link built from `link_template` when given.
+    pub fn passkey_registration(mut self, link_template: Option<&str>) -> Self {
+        self.human_mut().passkey_registration = Some(PasskeyRegistrationSpec {
+            delivery: PasskeyDelivery::ReturnCode,
+            url_template: None,
+            link_template: link_template.map(str::to_owned),
+        });
+        self
+    }
+
+    /// Links the user to an identity at `idp_id` (human users only).
+    pub fn idp_link(mut self, idp_id: &str, user_id: &str) -> Self {
+        self.human_mut().idp_links.push(IdpLinkSpec {
+            idp_id: idp_id.to_owned(),
+            user_id: user_id.to_owned(),
+            user_name: user_id.to_owned(),
+        });
+        self
+    }
+
+    /// Takes a TOTP secret from key `key` of Secret `secret` (human users only).
+    pub fn totp_from_secret(mut self, secret: &str, key: &str) -> Self {
+        self.human_mut().totp = Some(TotpSpec {
+            secret_ref: SecretKeySelector {
+                name: secret.to_owned(),
+                key: key.to_owned(),
+            },
+        });
+        self
+    }
+
+    /// Gives the machine user a client secret.
+    pub fn client_secret(mut self) -> Self {
+        self.credentials_mut().client_secret = Some(ClientSecretSpec {});
+        self
+    }
+
+    /// Gives the machine user a key `name` living `expires_after`, rotated `rotate_before` it
+    /// expires (Go durations).
+    pub fn key(mut self, name: &str, expires_after: &str, rotate_before: Option<&str>) -> Self {
+        let key = expiring(name, expires_after, rotate_before);
+        self.credentials_mut().keys.push(key);
+        self
+    }
+
+    /// Gives the machine user a personal access token, like [`Self::key`].
+    pub fn pat(mut self, name: &str, expires_after: &str, rotate_before: Option<&str>) -> Self {
+        let token = expiring(name, expires_after, rotate_before);
+        self.credentials_mut().personal_access_tokens.push(token);
+        self
+    }
+
+    /// How long a rotated credential stays valid (Go duration).
+    pub fn rotation_grace_period(mut self, period: &str) -> Self {
+        self.credentials_mut().rotation_grace_period = Some(period.to_owned());
+        self
+    }
+
+    /// Drops every machine credential from the spec.
+    pub fn without_credentials(mut self) -> Self {
+        if let Some(machine) = self.spec.machine.as_mut() {
+            machine.credentials = None;
+        }
+        self
+    }
+
     /// The `User` resource.
     pub fn build(self) -> User {
         let mut user = User::new(&self.name, self.spec);
+        if !self.annotations.is_empty() {
+            user.metadata.annotations = Some(self.annotations);
+        }
         user.metadata.namespace = Some(self.namespace);
         user.metadata.uid = self.uid;
         user.metadata.generation = self.generation;
@@ -221,6 +322,19 @@ impl UserBuilder {
 
     #[allow(
         clippy::expect_used,
+        reason = "a machine-only setter on a human user is a broken test: panicking is how it fails"
+    )]
+    fn credentials_mut(&mut self) -> &mut MachineCredentialsSpec {
+        self.spec
+            .machine
+            .as_mut()
+            .expect("this builder method applies to machine users")
+            .credentials
+            .get_or_insert_with(MachineCredentialsSpec::default)
+    }
+
+    #[allow(
+        clippy::expect_used,
         reason = "a human-only setter on a machine user is a broken test: panicking is how it fails"
     )]
     fn human_mut(&mut self) -> &mut HumanSpec {
@@ -228,6 +342,18 @@ impl UserBuilder {
             .human
             .as_mut()
             .expect("this builder method applies to human users")
+    }
+}
+
+fn expiring(
+    name: &str,
+    expires_after: &str,
+    rotate_before: Option<&str>,
+) -> ExpiringCredentialSpec {
+    ExpiringCredentialSpec {
+        name: name.to_owned(),
+        expires_after: expires_after.to_owned(),
+        rotate_before: rotate_before.map(str::to_owned),
     }
 }
 

@@ -30,3 +30,15 @@ pub const USER_AGENT: &str = concat!("zitadel-user-operator/", env!("CARGO_PKG_V
 
 /// Prefix of every Prometheus series the operator exports.
 pub const METRIC_PREFIX: &str = "zitadel_user_operator";
+
+/// Annotation on a `User`: changing its value re-issues every one-time code and link still of
+/// use, once per value.
+pub const REISSUE_ANNOTATION: &str = "zitadel-user-operator.dev/reissue";
+
+/// Annotation on a `User`: changing its value rotates every machine credential, once per value.
+pub const ROTATE_ANNOTATION: &str = "zitadel-user-operator.dev/rotate";
+
+/// Annotation on a `User`'s own Secret: the ledger of what the Secret holds (credential ids and
+/// dates, credential calls in flight, which codes were issued for which reissue request). It is
+/// written in the same request as the values it describes, so value and record never diverge.
+pub const LEDGER_ANNOTATION: &str = "zitadel-user-operator.dev/ledger";

@@ -11,7 +11,7 @@ use kube::runtime::events::{Recorder, Reporter};
 use thiserror::Error;
 
 use crate::config::OperatorConfig;
-use crate::controller::{self, Backoff, Context, RecentlyCreated, Settings};
+use crate::controller::{self, Backoff, Context, CredentialChecks, RecentlyCreated, Settings};
 use crate::http::{self, Health, HttpError};
 use crate::leader;
 use crate::metrics::Metrics;
@@ -67,10 +67,12 @@ pub async fn run(
         recorder: Recorder::new(kube.clone(), reporter),
         backoff: Backoff::default(),
         recently_created: RecentlyCreated::default(),
+        credential_checks: CredentialChecks::default(),
         metrics: metrics.clone(),
         reconcile_slots: tokio::sync::Semaphore::new(usize::from(config.concurrency.max(1))),
         settings: Settings {
             resync_interval: config.resync_interval,
+            credential_check_interval: config.credential_check_interval,
             allow_adoption: config.allow_adoption,
             ..Settings::default()
         },

@@ -176,7 +176,7 @@ async fn a_missing_password_secret_is_reported_and_nothing_is_created() {
                 .build(),
         )
         .await;
-    let blocked = harness.wait_reason("bob", "PasswordSecretMissing").await;
+    let blocked = harness.wait_reason("bob", "SecretRefMissing").await;
     assert_eq!(blocked.status.expect("status").user_id, None);
 }
 

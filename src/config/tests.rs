@@ -46,6 +46,7 @@ fn a_minimal_command_line_gets_the_documented_defaults() {
             watch_namespaces: vec![],
             concurrency: 4,
             resync_interval: Duration::from_secs(600),
+            credential_check_interval: Duration::from_secs(3600),
             metrics_addr: "0.0.0.0:8080".parse().unwrap(),
             leader_election: None,
             allow_adoption: false,
@@ -68,6 +69,7 @@ fn every_option_can_be_given_as_a_flag() {
         "--watch-namespaces=team-a,team-b",
         "--concurrency=8",
         "--resync-interval=1h",
+        "--credential-check-interval=30m",
         "--metrics-addr=127.0.0.1:9090",
         "--log-format=json",
         "--log-level=debug",
@@ -97,6 +99,7 @@ fn every_option_can_be_given_as_a_flag() {
             watch_namespaces: vec!["team-a".to_owned(), "team-b".to_owned()],
             concurrency: 8,
             resync_interval: Duration::from_secs(3600),
+            credential_check_interval: Duration::from_secs(1800),
             metrics_addr: "127.0.0.1:9090".parse().unwrap(),
             leader_election: Some(LeaderElectionSettings {
                 lease_name: "my-lease".to_owned(),

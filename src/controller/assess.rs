@@ -67,12 +67,14 @@ pub fn assess(result: Result<(), &Failure>) -> Assessment {
 fn blocker_reason(blocker: &Blocker) -> Reason {
     match blocker {
         Blocker::SecretConflict(_) => Reason::SecretConflict,
-        Blocker::PasswordSecretMissing { .. } => Reason::PasswordSecretMissing,
+        Blocker::SecretRefMissing { .. } => Reason::SecretRefMissing,
         Blocker::UserDeletedInZitadel(_) => Reason::UserDeletedInZitadel,
         Blocker::UserIdTaken(_) | Blocker::UserIdHeldByDeletedUser(_) => Reason::UserIdTaken,
         Blocker::UsernameTaken(_) | Blocker::UsernameHolderGone(_) => Reason::UsernameTaken,
         Blocker::UsernameHolderNotSearchable(_) => Reason::Creating,
         Blocker::AdoptionNotAllowed(_) | Blocker::NotAdoptable(_) => Reason::AdoptionRefused,
+        Blocker::InvalidDuration { .. } => Reason::InvalidSpec,
+        Blocker::CannotDeactivateInitial(_) => Reason::StateUnreachable,
     }
 }
 

@@ -1,6 +1,6 @@
 //! What every reconcile shares: API clients, the event recorder, backoff state and settings.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use kube::runtime::events::Recorder;
 
@@ -16,6 +16,9 @@ pub struct Settings {
     /// How often a conflict that a person may resolve outside Kubernetes (a taken username, a
     /// foreign Secret, missing permissions) is retried.
     pub conflict_retry_interval: Duration,
+    /// Interval between listings of a machine user's keys and tokens (deletions behind the
+    /// operator's back).
+    pub credential_check_interval: Duration,
     /// Whether `spec.adoptExisting` may take over existing ZITADEL users. The operator's
     /// administrator decides this (`--allow-adoption`), not whoever may create a `User`.
     pub allow_adoption: bool,
@@ -26,6 +29,7 @@ impl Default for Settings {
         Self {
             resync_interval: Duration::from_secs(600),
             conflict_retry_interval: Duration::from_secs(60),
+            credential_check_interval: Duration::from_secs(3600),
             allow_adoption: false,
         }
     }
@@ -64,6 +68,43 @@ impl RecentlyCreated {
 }
 
 /// Shared state of the controller.
+/// When each machine user's credentials are next listed. In memory: after a start, each user's
+/// first check is at a random point within the interval, so a restart lists nothing at once.
+#[derive(Default)]
+pub struct CredentialChecks {
+    next: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
+}
+
+impl CredentialChecks {
+    /// Whether the check of the `User` with uid `uid` is due.
+    pub fn due(&self, uid: &str, interval: Duration) -> bool {
+        let now = Instant::now();
+        let mut next = self.lock();
+        let at = *next
+            .entry(uid.to_owned())
+            .or_insert_with(|| now + interval.mul_f64(rand::random::<f64>()));
+        at <= now
+    }
+
+    /// Records that the credentials of `uid` were just listed.
+    pub fn checked(&self, uid: &str, interval: Duration) {
+        self.lock()
+            .insert(uid.to_owned(), Instant::now() + interval);
+    }
+
+    /// Forgets a deleted `User`.
+    pub fn forget(&self, uid: &str) {
+        self.lock().remove(uid);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Instant>> {
+        self.next
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Shared state of the controller.
 pub struct Context {
     /// Kubernetes API client.
     pub kube: kube::Client,
@@ -75,6 +116,8 @@ pub struct Context {
     pub backoff: Backoff,
     /// Ids created since start whose status may still be in flight.
     pub recently_created: RecentlyCreated,
+    /// When machine credentials are next listed.
+    pub credential_checks: CredentialChecks,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// One permit per reconcile that may run at once, shared by every watched namespace so

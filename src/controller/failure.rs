@@ -94,11 +94,11 @@ pub enum Blocker {
          Rename or delete that Secret so the operator can store one-time codes and credentials there."
     )]
     SecretConflict(String),
-    /// The Secret or key in `spec.human.password.secretRef` does not exist.
-    #[error(
-        "spec.human.password.secretRef: Secret {name} with key {key} does not exist in this namespace; create it"
-    )]
-    PasswordSecretMissing {
+    /// The Secret or key a `secretRef` of the spec names does not exist.
+    #[error("{field}: Secret {name} with key {key} does not exist in this namespace; create it")]
+    SecretRefMissing {
+        /// The spec field.
+        field: &'static str,
         /// Secret name.
         name: String,
         /// Key in the Secret.
@@ -147,6 +147,23 @@ pub enum Blocker {
     /// The existing user cannot be managed by this resource.
     #[error("{0}")]
     NotAdoptable(#[from] Refusal),
+    /// A duration in the spec does not parse (the CRD's pattern admits what this rejects only
+    /// when the CRD is out of date).
+    #[error(
+        "spec.machine.credentials: {field} {value:?} is not a positive duration such as 8760h or 1h30m"
+    )]
+    InvalidDuration {
+        /// The field.
+        field: &'static str,
+        /// What it says.
+        value: String,
+    },
+    /// `spec.state: Inactive` for a user ZITADEL cannot deactivate yet.
+    #[error(
+        "ZITADEL cannot deactivate user {0} while it is in state Initial (it has not finished \
+         its first login or verification); the operator deactivates it once it leaves Initial"
+    )]
+    CannotDeactivateInitial(String),
 }
 
 /// Why an existing ZITADEL user cannot be managed by this resource.

@@ -12,14 +12,17 @@ mod cleanup;
 mod context;
 mod convert;
 mod create;
+mod credentials;
 mod failure;
 mod identity;
 mod observe;
 mod observed;
+mod onboarding;
 pub mod plan;
 mod progress;
 mod reconcile;
 mod report;
+mod state;
 mod sync;
 
 use std::future::Future;
@@ -33,12 +36,13 @@ use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Resource};
 
 pub use backoff::Backoff;
-pub use context::{Context, RecentlyCreated, Settings};
+pub use context::{Context, CredentialChecks, RecentlyCreated, Settings};
 pub use failure::{Blocker, Failure, InvalidObject, Refusal};
 pub use identity::{Identity, IdentityError};
 pub use reconcile::{error_policy, reconcile};
 
 use crate::crd::User;
+use crate::names::{REISSUE_ANNOTATION, ROTATE_ANNOTATION};
 use crate::secrets::owned_selector;
 
 /// How often readiness re-checks whether the watch caches have synced.
@@ -134,12 +138,19 @@ async fn run_scope(
     tokio::join!(readiness, controller);
 }
 
-/// Hash of what should start a reconcile: generation, finalizers and the deletion mark.
+/// Hash of what should start a reconcile: generation, finalizers, the deletion mark and the
+/// reissue and rotate annotations (an annotation change does not bump `generation`).
 fn reconcile_trigger(user: &DeserializeGuard<User>) -> Option<u64> {
     use std::hash::{Hash, Hasher};
     let meta = user.meta();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     meta.generation.hash(&mut hasher);
+    for name in [REISSUE_ANNOTATION, ROTATE_ANNOTATION] {
+        meta.annotations
+            .as_ref()
+            .and_then(|annotations| annotations.get(name))
+            .hash(&mut hasher);
+    }
     meta.finalizers.hash(&mut hasher);
     meta.deletion_timestamp.is_some().hash(&mut hasher);
     Some(hasher.finish())

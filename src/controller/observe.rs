@@ -11,8 +11,12 @@ use std::collections::BTreeMap;
 use super::failure::Failure;
 use super::observed::{BeforeCreation, FoundUser, Holder, Observed, Taken};
 use super::plan::needs_secret;
-use crate::crd::User;
+use kube::ResourceExt;
+
+use crate::crd::{SecretKeySelector, User};
+use crate::names::REISSUE_ANNOTATION;
 use crate::secrets::{SecretState, Secrets};
+use crate::sensitive::Sensitive;
 use crate::zitadel::types::{
     ListQuery, ListUserMetadataRequest, ListUsersRequest, SearchQuery, TextQueryMethod,
 };
@@ -41,20 +45,27 @@ pub async fn before_creation(
     } else {
         SecretState::Absent
     };
-    let secret_ref = user
-        .spec
-        .human
-        .as_ref()
+    let human = user.spec.human.as_ref();
+    let password_ref = human
         .and_then(|h| h.password.as_ref())
         .and_then(|p| p.secret_ref.as_ref());
-    let given_password = match secret_ref {
-        Some(selector) => secrets.read_key(&selector.name, &selector.key).await?,
-        None => None,
-    };
+    let totp_ref = human.and_then(|h| h.totp.as_ref()).map(|t| &t.secret_ref);
     Ok(BeforeCreation {
         secret,
-        given_password,
+        given_password: read_ref(secrets, password_ref).await?,
+        given_totp: read_ref(secrets, totp_ref).await?,
     })
+}
+
+/// The value a `secretRef` names; `None` when it names nothing or the Secret or key is absent.
+async fn read_ref(
+    secrets: &Secrets,
+    selector: Option<&SecretKeySelector>,
+) -> Result<Option<Sensitive<String>>, Failure> {
+    match selector {
+        Some(selector) => Ok(secrets.read_key(&selector.name, &selector.key).await?),
+        None => Ok(None),
+    }
 }
 
 /// The user `user_id` that `user` manages, and the `User`'s Secret.
@@ -69,7 +80,9 @@ pub async fn observe(
         .status
         .as_ref()
         .is_some_and(|s| s.secret_name.is_some());
-    let secret = if needs_secret(&user.spec) || names_secret {
+    // A reissue request records what it issued in the Secret's ledger.
+    let reissue = user.annotations().contains_key(REISSUE_ANNOTATION);
+    let secret = if needs_secret(&user.spec) || names_secret || reissue {
         secrets.observe(user, uid).await?
     } else {
         SecretState::Absent

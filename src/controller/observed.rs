@@ -16,6 +16,8 @@ pub struct BeforeCreation {
     pub secret: SecretState,
     /// The value under `spec.human.password.secretRef`; `None` when the Secret or key is absent.
     pub given_password: Option<Sensitive<String>>,
+    /// The value under `spec.human.totp.secretRef`; `None` when the Secret or key is absent.
+    pub given_totp: Option<Sensitive<String>>,
 }
 
 /// CreateUser said the user already exists: which value clashed and who holds it.

@@ -21,6 +21,7 @@ use super::observed::{BeforeCreation, Established, FoundUser, Holder, Observed, 
 use crate::crd::{EmailVerification, HumanSpec, MachineSpec, PhoneVerification, User, UserSpec};
 use crate::names::OWNER_METADATA_KEY;
 use crate::secrets::{EMAIL_CODE_KEY, PHONE_CODE_KEY, SecretState, secret_name};
+use crate::sensitive::Sensitive;
 use crate::zitadel::types as wire;
 
 /// How to create the user.
@@ -98,19 +99,30 @@ pub fn target_user_id(user: &User, uid: &str) -> String {
         .unwrap_or_else(|| uid.to_owned())
 }
 
-/// Whether this spec makes the operator write a Secret.
+/// Whether this spec makes the operator write a Secret (values, or the ledger of what was
+/// issued).
 pub fn needs_secret(spec: &UserSpec) -> bool {
-    spec.human.as_ref().is_some_and(|human| {
-        human.email.verification == EmailVerification::ReturnCode
-            || human
-                .phone
-                .as_ref()
-                .is_some_and(|p| p.verification == PhoneVerification::ReturnCode)
-            || human
-                .password
-                .as_ref()
-                .is_some_and(|p| p.generate == Some(true))
-    })
+    let credentials = spec
+        .machine
+        .as_ref()
+        .and_then(|machine| machine.credentials.as_ref())
+        .is_some_and(|c| {
+            c.client_secret.is_some() || !c.keys.is_empty() || !c.personal_access_tokens.is_empty()
+        });
+    credentials
+        || spec.human.as_ref().is_some_and(|human| {
+            human.invite.is_some()
+                || human.passkey_registration.is_some()
+                || human.email.verification == EmailVerification::ReturnCode
+                || human
+                    .phone
+                    .as_ref()
+                    .is_some_and(|p| p.verification == PhoneVerification::ReturnCode)
+                || human
+                    .password
+                    .as_ref()
+                    .is_some_and(|p| p.generate == Some(true))
+        })
 }
 
 /// The metadata the ZITADEL user should carry: the spec's entries plus the owner marker.
@@ -134,6 +146,7 @@ pub fn plan_create(user: &User, uid: &str, before: &BeforeCreation) -> Result<Cr
             let (password_type, source) = initial_password(human, before)?;
             let mut create = create_human(human);
             create.password = password_type;
+            create.totp_secret = initial_totp(human, before)?;
             (wire::CreateUserType::Human(create), source)
         }
         (None, Some(machine)) => (
@@ -184,7 +197,8 @@ fn initial_password(
     let value = before
         .given_password
         .clone()
-        .ok_or_else(|| Blocker::PasswordSecretMissing {
+        .ok_or_else(|| Blocker::SecretRefMissing {
+            field: "spec.human.password.secretRef",
             name: selector.name.clone(),
             key: selector.key.clone(),
         })?;
@@ -200,6 +214,25 @@ fn initial_password(
         })
     };
     Ok((Some(password_type), PasswordSource::None))
+}
+
+fn initial_totp(
+    human: &HumanSpec,
+    before: &BeforeCreation,
+) -> Result<Option<Sensitive<String>>, Blocker> {
+    let Some(totp) = &human.totp else {
+        return Ok(None);
+    };
+    let selector = &totp.secret_ref;
+    before
+        .given_totp
+        .clone()
+        .map(Some)
+        .ok_or_else(|| Blocker::SecretRefMissing {
+            field: "spec.human.totp.secretRef",
+            name: selector.name.clone(),
+            key: selector.key.clone(),
+        })
 }
 
 /// The username ZITADEL uses: the spec's, else its default (email for humans, id for machines).
@@ -337,6 +370,15 @@ fn create_human(human: &HumanSpec) -> wire::CreateHuman {
             phone: phone.number.clone(),
             verification: Some(convert::phone_verification(phone.verification)),
         }),
+        idp_links: human
+            .idp_links
+            .iter()
+            .map(|link| wire::IdpLink {
+                idp_id: link.idp_id.clone(),
+                user_id: link.user_id.clone(),
+                user_name: link.user_name.clone(),
+            })
+            .collect(),
         ..wire::CreateHuman::default()
     }
 }

@@ -59,6 +59,7 @@ fn nothing_stored() -> BeforeCreation {
     BeforeCreation {
         secret: SecretState::Absent,
         given_password: None,
+        given_totp: None,
     }
 }
 
@@ -198,6 +199,7 @@ fn a_password_hash_from_a_secret_goes_into_the_request() {
     let before = BeforeCreation {
         secret: SecretState::Absent,
         given_password: Some(Sensitive::new("$2y$10$hash".to_owned())),
+        given_totp: None,
     };
     let create = create_of(&hashed_password_from_secret(), &before);
     let wire::CreateUserType::Human(human) = &create.request.user_type else {
@@ -220,7 +222,8 @@ fn a_missing_password_secret_blocks_creation_and_names_it() {
     );
     assert_eq!(
         blocked.expect_err("blocked"),
-        Blocker::PasswordSecretMissing {
+        Blocker::SecretRefMissing {
+            field: "spec.human.password.secretRef",
             name: "init".to_owned(),
             key: "hash".to_owned()
         }
@@ -234,6 +237,7 @@ fn nothing_is_created_while_the_secret_for_its_codes_belongs_to_someone_else() {
     let before = BeforeCreation {
         secret: foreign_secret(),
         given_password: None,
+        given_totp: None,
     };
     assert!(matches!(
         plan_create(&user, "uid-alice", &before),
@@ -246,6 +250,7 @@ fn a_foreign_secret_does_not_block_a_user_that_stores_nothing() {
     let before = BeforeCreation {
         secret: foreign_secret(),
         given_password: None,
+        given_totp: None,
     };
     create_of(&human("alice"), &before);
 }

@@ -2,7 +2,9 @@
 //! reports everything that came before it (a user created before its Secret write failed keeps
 //! its id and its `Created` event).
 
-use crate::crd::{User, UserState};
+use std::time::Duration;
+
+use crate::crd::{CredentialStatus, OnboardingStatus, User, UserState};
 
 /// A Kubernetes event to publish: reason and note, never a credential.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +48,16 @@ pub struct Progress {
     pub owns_secret: bool,
     /// Metadata keys now managed in ZITADEL.
     pub managed_metadata_keys: Option<Vec<String>>,
+    /// Machine credentials the Secret now accounts for.
+    pub credentials: Option<Vec<CredentialStatus>>,
+    /// Onboarding as it now stands.
+    pub onboarding: Option<OnboardingStatus>,
+    /// The reissue-annotation value now handled.
+    pub reissued_for: Option<String>,
+    /// The rotate-annotation value now handled.
+    pub rotated_for: Option<String>,
+    /// Something falls due (a rotation, a revocation) sooner than the next resync.
+    pub due_in: Option<Duration>,
     /// Events to publish.
     pub notes: Vec<Note>,
 }

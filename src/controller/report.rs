@@ -71,6 +71,10 @@ pub fn desired_status(
             .managed_metadata_keys
             .clone()
             .unwrap_or(current.managed_metadata_keys),
+        credentials: progress.credentials.clone().unwrap_or(current.credentials),
+        onboarding: progress.onboarding.clone().or(current.onboarding),
+        reissued_for: progress.reissued_for.clone().or(current.reissued_for),
+        rotated_for: progress.rotated_for.clone().or(current.rotated_for),
         conditions: conditions_for(verdict, generation, &current.conditions, now),
     }
 }

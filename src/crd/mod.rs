@@ -3,14 +3,26 @@
 //! API group [`GROUP`], version `v1alpha1`. The group is owned by this project (it is not a
 //! `*.k8s.io` group, which Kubernetes reserves); it names the project, not a domain we serve.
 
+mod credentials;
+mod onboarding;
 mod spec;
 mod status;
 
-pub use spec::{
-    AccessTokenType, DeletionPolicy, EmailSpec, EmailVerification, Gender, HumanSpec, MachineSpec,
-    PasswordSpec, PhoneSpec, PhoneVerification, ProfileSpec, SecretKeySelector, User, UserSpec,
+pub use credentials::{
+    ClientSecretSpec, ExpiringCredentialSpec, MAX_CREDENTIALS_PER_KIND, MachineCredentialsSpec,
 };
-pub use status::{UserState, UserStatus, UserType};
+pub use onboarding::{
+    IdpLinkSpec, InviteDelivery, InviteSpec, PasskeyDelivery, PasskeyRegistrationSpec, TotpSpec,
+};
+pub use spec::{
+    AccessTokenType, DeletionPolicy, DesiredState, EmailSpec, EmailVerification, Gender, HumanSpec,
+    MachineSpec, PasswordSpec, PhoneSpec, PhoneVerification, ProfileSpec, SecretKeySelector, User,
+    UserSpec,
+};
+pub use status::{
+    CredentialKind, CredentialStatus, InviteProgress, OnboardingStatus, UserState, UserStatus,
+    UserType,
+};
 
 pub use crate::names::GROUP;
 /// Most metadata keys a `User` may declare; bounds the cost of the CEL rule that checks key lengths.

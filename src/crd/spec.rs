@@ -10,6 +10,8 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::credentials::MachineCredentialsSpec;
+use super::onboarding::{IdpLinkSpec, InviteSpec, PasskeyRegistrationSpec, TotpSpec};
 use super::status::UserStatus;
 
 /// Desired state of the ZITADEL user.
@@ -99,6 +101,11 @@ pub struct UserSpec {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopt_existing: bool,
 
+    /// `Active` or `Inactive` (deactivated: cannot log in or get tokens). Absent: not managed.
+    /// A user ZITADEL locked (lockout policy) stays locked: the operator never unlocks users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<DesiredState>,
+
     /// A human user. Exactly one of `human` and `machine` must be set; the choice is permanent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub human: Option<HumanSpec>,
@@ -107,6 +114,15 @@ pub struct UserSpec {
     /// choice is permanent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine: Option<MachineSpec>,
+}
+
+/// Whether the user may log in.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DesiredState {
+    /// Active (a user still in ZITADEL's `Initial` state counts as active).
+    Active,
+    /// Deactivated.
+    Inactive,
 }
 
 /// What happens to the ZITADEL user when the `User` resource is deleted.
@@ -133,6 +149,21 @@ pub struct HumanSpec {
     /// Initial password, set only when the user is created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<PasswordSpec>,
+    /// Invite the person once the user exists: they set up their own authentication with the
+    /// code. Done (`status.onboarding.invite: Completed`) once the user has an authentication
+    /// method; ZITADEL refuses invites from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<InviteSpec>,
+    /// Issue a passkey registration link once the user exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkey_registration: Option<PasskeyRegistrationSpec>,
+    /// Links to identities at external identity providers, set when the user is created.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10))]
+    pub idp_links: Vec<IdpLinkSpec>,
+    /// A TOTP second factor, set when the user is created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp: Option<TotpSpec>,
 }
 
 /// Profile of a human user. Fields left out are not managed: ZITADEL keeps what it has.
@@ -283,6 +314,9 @@ pub struct MachineSpec {
     /// Type of access tokens ZITADEL issues to the user: `Bearer` (default, opaque) or `JWT`.
     #[serde(default)]
     pub access_token_type: AccessTokenType,
+    /// Credentials to issue, keep in the user's Secret and rotate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<MachineCredentialsSpec>,
 }
 
 /// Type of access tokens issued to a machine user.

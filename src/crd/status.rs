@@ -1,6 +1,6 @@
 //! `User.status`: what the operator observed. Holds ids and names only, never a credential.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::KubeSchema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,21 @@ pub struct UserStatus {
     /// from ZITADEL only if it is listed here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub managed_metadata_keys: Vec<String>,
+    /// Machine credentials whose values are in the Secret, and rotated ones still valid during
+    /// their grace period. Ids and dates only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<CredentialStatus>,
+    /// How far onboarding (invite, passkey link) has come.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onboarding: Option<OnboardingStatus>,
+    /// The value of the `zitadel-user-operator.dev/reissue` annotation whose codes and links were
+    /// issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reissued_for: Option<String>,
+    /// The value of the `zitadel-user-operator.dev/rotate` annotation for which every credential
+    /// was rotated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_for: Option<String>,
     /// `Ready`, `Reconciling` and `Stalled`, as kstatus (Flux, Helm) reads them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
@@ -77,4 +92,61 @@ impl UserState {
             UserState::Initial => "Initial",
         }
     }
+}
+
+/// One machine credential. Never holds its value.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialStatus {
+    /// `ClientSecret`, `Key` or `PersonalAccessToken`.
+    pub kind: CredentialKind,
+    /// Name from the spec (`clientSecret` for the client secret).
+    pub name: String,
+    /// ZITADEL's id of the key or token (a client secret has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// When ZITADEL issued it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Time>,
+    /// When it stops working.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Time>,
+    /// Set on a credential a rotation replaced: when the operator revokes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoke_at: Option<Time>,
+}
+
+/// Kind of machine credential.
+#[derive(
+    JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord,
+)]
+pub enum CredentialKind {
+    /// The client secret (client-credentials grant).
+    ClientSecret,
+    /// A key (JWT-profile grant).
+    Key,
+    /// A personal access token.
+    PersonalAccessToken,
+}
+
+/// Onboarding of a human.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OnboardingStatus {
+    /// `Issued` while an invite code waits to be used; `Completed` once the user has an
+    /// authentication method (ZITADEL then refuses invites, and the operator stops asking).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<InviteProgress>,
+    /// When the latest passkey registration link was issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkey_link_issued_at: Option<Time>,
+}
+
+/// Where an invite stands.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InviteProgress {
+    /// An invite code was issued and the user has no authentication method yet.
+    Issued,
+    /// The user has an authentication method: no invite is needed any more.
+    Completed,
 }

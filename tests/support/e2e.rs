@@ -49,6 +49,8 @@ pub struct Options {
     pub list_delay: Duration,
     /// The operator's resync interval.
     pub resync_interval: Duration,
+    /// How often machine credentials are listed to find deletions behind the operator's back.
+    pub credential_check_interval: Duration,
     /// The operator's per-request ZITADEL deadline.
     pub zitadel_timeout: Duration,
     /// Leader election as `main` configures it from `LEADER_ELECTION=true`; `None` (the default)
@@ -68,6 +70,7 @@ impl Default for Options {
         Self {
             list_delay: Duration::from_millis(200),
             resync_interval: Duration::from_secs(600),
+            credential_check_interval: Duration::from_secs(3600),
             zitadel_timeout: Duration::from_secs(2),
             leader_election: None,
             allow_adoption: true,
@@ -225,6 +228,7 @@ impl Harness {
                 .collect(),
             concurrency: self.options.concurrency,
             resync_interval: self.options.resync_interval,
+            credential_check_interval: self.options.credential_check_interval,
             metrics_addr: self.metrics_addr,
             leader_election: self.options.leader_election.clone(),
             allow_adoption: self.options.allow_adoption,

@@ -21,12 +21,41 @@ use crate::crd::User;
 use crate::names::{FIELD_MANAGER, MANAGED_BY_LABEL, USER_LABEL};
 use crate::sensitive::Sensitive;
 
+mod ledger;
+
+pub use ledger::{
+    HeldCredential, Issued, LEDGER_ANNOTATION, Ledger, OneTime, PendingCredential,
+    RetiringCredential,
+};
+
 /// Key of the one-time email verification code (`verification: ReturnCode`).
 pub const EMAIL_CODE_KEY: &str = "emailCode";
 /// Key of the one-time phone verification code (`verification: ReturnCode`).
 pub const PHONE_CODE_KEY: &str = "phoneCode";
 /// Key of a password the operator generated (`password.generate: true`).
 pub const PASSWORD_KEY: &str = "password";
+/// Key of the invite code (`invite.delivery: ReturnCode`).
+pub const INVITE_CODE_KEY: &str = "inviteCode";
+/// Key of the passkey registration code's id (`passkeyRegistration.delivery: ReturnCode`).
+pub const PASSKEY_CODE_ID_KEY: &str = "passkeyCodeId";
+/// Key of the passkey registration code.
+pub const PASSKEY_CODE_KEY: &str = "passkeyCode";
+/// Key of the passkey registration link built from `passkeyRegistration.linkTemplate`.
+pub const PASSKEY_LINK_KEY: &str = "passkeyLink";
+/// Key of a machine user's client id (its username), beside [`CLIENT_SECRET_KEY`].
+pub const CLIENT_ID_KEY: &str = "clientId";
+/// Key of a machine user's client secret.
+pub const CLIENT_SECRET_KEY: &str = "clientSecret";
+
+/// Key of the key file of the machine key `name`.
+pub fn key_file_key(name: &str) -> String {
+    format!("{name}.json")
+}
+
+/// Key of the personal access token `name`.
+pub fn token_key(name: &str) -> String {
+    format!("{name}.token")
+}
 
 /// Errors writing or reading Secrets.
 #[derive(Debug, Error)]
@@ -37,6 +66,19 @@ pub enum Error {
     /// The `User` lacks the metadata an owner reference needs (name, uid).
     #[error("the User has no uid or name yet")]
     NoOwnerReference,
+    /// The ledger annotation does not parse: someone edited it.
+    #[error(
+        "annotation {annotation} on Secret {name} is not valid ({source}): restore it, or delete the Secret to have its credentials revoked and issued anew"
+    )]
+    CorruptLedger {
+        /// Secret name.
+        name: String,
+        /// Annotation name.
+        annotation: &'static str,
+        /// Why it does not parse (never carries Secret data: the ledger holds none).
+        #[source]
+        source: serde_json::Error,
+    },
     /// The Kubernetes API refused or failed.
     #[error("Kubernetes API error on Secret {name}: {source}")]
     Kube {
@@ -92,6 +134,80 @@ impl SecretState {
             SecretState::Owned(owned) => owned.get(key),
             _ => None,
         }
+    }
+
+    /// The Secret's ledger; empty when the Secret is absent or not ours.
+    pub fn ledger(&self) -> Result<Ledger, Error> {
+        let SecretState::Owned(OwnedSecret(secret)) = self else {
+            return Ok(Ledger::default());
+        };
+        let annotation = secret.annotations().get(LEDGER_ANNOTATION);
+        Ledger::parse(annotation.map(String::as_str)).map_err(|source| Error::CorruptLedger {
+            name: secret.name_any(),
+            annotation: LEDGER_ANNOTATION,
+            source,
+        })
+    }
+}
+
+/// One write to a `User`'s Secret: values to set, keys to drop, and the ledger afterwards.
+#[derive(Default)]
+pub struct SecretChange {
+    /// Keys and values to set.
+    pub set: Vec<(String, Sensitive<String>)>,
+    /// Keys to remove.
+    pub remove: Vec<String>,
+    /// The new ledger, when it changes.
+    pub ledger: Option<Ledger>,
+}
+
+impl SecretChange {
+    /// Sets `entries`.
+    pub fn values(entries: &[(&str, Sensitive<String>)]) -> Self {
+        Self {
+            set: entries
+                .iter()
+                .map(|(key, value)| ((*key).to_owned(), value.clone()))
+                .collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Records `ledger` as well.
+    pub fn with_ledger(mut self, ledger: Ledger) -> Self {
+        self.ledger = Some(ledger);
+        self
+    }
+
+    /// Applies the change to `secret`'s data and annotations; returns whether anything changed.
+    fn apply_to(&self, secret: &mut Secret) -> bool {
+        let data = secret.data.get_or_insert_with(BTreeMap::new);
+        let mut changed = false;
+        for (key, value) in &self.set {
+            let bytes = ByteString(value.expose().as_bytes().to_vec());
+            if data.get(key) != Some(&bytes) {
+                data.insert(key.clone(), bytes);
+                changed = true;
+            }
+        }
+        for key in &self.remove {
+            changed |= data.remove(key).is_some();
+        }
+        if let Some(ledger) = &self.ledger {
+            let annotations = secret
+                .metadata
+                .annotations
+                .get_or_insert_with(BTreeMap::new);
+            let rendered = ledger.render();
+            if annotations.get(LEDGER_ANNOTATION) != rendered.as_ref() {
+                match rendered {
+                    Some(value) => annotations.insert(LEDGER_ANNOTATION.to_owned(), value),
+                    None => annotations.remove(LEDGER_ANNOTATION),
+                };
+                changed = true;
+            }
+        }
+        changed
     }
 }
 
@@ -169,7 +285,19 @@ impl Secrets {
         &self,
         user: &User,
         current: SecretState,
-        entries: &[(&'static str, Sensitive<String>)],
+        entries: &[(&str, Sensitive<String>)],
+    ) -> Result<SecretState, Error> {
+        self.write(user, current, &SecretChange::values(entries))
+            .await
+    }
+
+    /// Applies `change` to the `User`'s Secret, creating it if absent. Returns the new state.
+    /// Writes nothing when the change changes nothing.
+    pub async fn write(
+        &self,
+        user: &User,
+        current: SecretState,
+        change: &SecretChange,
     ) -> Result<SecretState, Error> {
         let name = secret_name(user);
         let kube_error = |source| Error::Kube {
@@ -179,7 +307,10 @@ impl Secrets {
         match current {
             SecretState::Foreign => Err(Error::Foreign(name)),
             SecretState::Absent => {
-                let secret = new_secret(user, &name, entries)?;
+                let mut secret = new_secret(user, &name)?;
+                if !change.apply_to(&mut secret) {
+                    return Ok(SecretState::Absent);
+                }
                 let created = self
                     .api
                     .create(&write_params(), &secret)
@@ -188,16 +319,7 @@ impl Secrets {
                 Ok(SecretState::Owned(OwnedSecret(Box::new(created))))
             }
             SecretState::Owned(OwnedSecret(mut secret)) => {
-                let data = secret.data.get_or_insert_with(BTreeMap::new);
-                let mut changed = false;
-                for (key, value) in entries {
-                    let bytes = ByteString(value.expose().as_bytes().to_vec());
-                    if data.get(*key) != Some(&bytes) {
-                        data.insert((*key).to_owned(), bytes);
-                        changed = true;
-                    }
-                }
-                if !changed {
+                if !change.apply_to(&mut secret) {
                     return Ok(SecretState::Owned(OwnedSecret(secret)));
                 }
                 // Replace carries the observed resourceVersion: a concurrent change is a 409,
@@ -221,11 +343,7 @@ fn write_params() -> PostParams {
     }
 }
 
-fn new_secret(
-    user: &User,
-    name: &str,
-    entries: &[(&'static str, Sensitive<String>)],
-) -> Result<Secret, Error> {
+fn new_secret(user: &User, name: &str) -> Result<Secret, Error> {
     let owner = user
         .controller_owner_ref(&())
         .ok_or(Error::NoOwnerReference)?;
@@ -233,15 +351,6 @@ fn new_secret(
         (MANAGED_BY_LABEL.to_owned(), FIELD_MANAGER.to_owned()),
         (USER_LABEL.to_owned(), user.name_any()),
     ]);
-    let data = entries
-        .iter()
-        .map(|(key, value)| {
-            (
-                (*key).to_owned(),
-                ByteString(value.expose().as_bytes().to_vec()),
-            )
-        })
-        .collect();
     Ok(Secret {
         metadata: ObjectMeta {
             name: Some(name.to_owned()),
@@ -251,7 +360,7 @@ fn new_secret(
             ..ObjectMeta::default()
         },
         type_: Some("Opaque".to_owned()),
-        data: Some(data),
+        data: Some(BTreeMap::new()),
         ..Secret::default()
     })
 }

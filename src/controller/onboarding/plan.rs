@@ -1,0 +1,179 @@
+//! Decide, onboarding: which one-time codes and links to issue now. Pure.
+//!
+//! Each code is issued once, and again once per reissue-annotation value; the Secret's ledger
+//! records, per code, the value it was issued under. A crash between two codes re-issues only
+//! the one in flight (its value was never stored), not those already recorded.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use crate::crd::{
+    EmailVerification, HumanSpec, InviteDelivery, InviteProgress, OnboardingStatus,
+    PasskeyDelivery, PhoneVerification,
+};
+use crate::secrets::{Ledger, OneTime};
+use crate::zitadel::types::User as ZitadelUser;
+use crate::zitadel::types::{
+    CodeDelivery, InviteCodeDelivery, PasskeyLinkMedium, PhoneCodeDelivery,
+};
+
+/// A code or link to issue, with how ZITADEL delivers it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Issue {
+    /// CreateInviteCode.
+    Invite(InviteCodeDelivery),
+    /// CreatePasskeyRegistrationLink; with `ReturnCode`, the template of the link to store.
+    PasskeyLink(PasskeyLinkMedium, Option<String>),
+    /// SendEmailCode.
+    EmailCode(CodeDelivery),
+    /// ResendPhoneCode.
+    PhoneCode(PhoneCodeDelivery),
+}
+
+impl Issue {
+    /// The ledger entry it updates.
+    pub fn one_time(&self) -> OneTime {
+        match self {
+            Issue::Invite(_) => OneTime::Invite,
+            Issue::PasskeyLink(..) => OneTime::PasskeyLink,
+            Issue::EmailCode(_) => OneTime::EmailCode,
+            Issue::PhoneCode(_) => OneTime::PhoneCode,
+        }
+    }
+}
+
+/// What onboarding needs now.
+#[derive(Debug, Default, PartialEq)]
+pub struct OnboardingPlan {
+    /// Codes and links to issue, in this order.
+    pub issue: Vec<Issue>,
+    /// Codes ZITADEL issued at creation, to record under the current reissue value so they are
+    /// not issued a second time for it.
+    pub record_issued: Vec<OneTime>,
+}
+
+/// Plans onboarding of `human`, whose ZITADEL user is `found`.
+///
+/// `reissue` is the reissue annotation's value; `codes_pending` says the sync step already
+/// issues the email and phone codes (a code missing from the Secret), so they are not asked for
+/// twice; `just_created` says CreateUser issued the verification codes in this reconcile.
+pub fn plan_onboarding(
+    human: &HumanSpec,
+    found: &ZitadelUser,
+    ledger: &Ledger,
+    reissue: Option<&str>,
+    codes_pending: (bool, bool),
+    just_created: bool,
+) -> OnboardingPlan {
+    let wanted = |what: OneTime| match ledger.issued.get(&what) {
+        None => true,
+        Some(issued) => reissue.is_some_and(|value| issued.for_value != value),
+    };
+    // Verification codes are issued by CreateUser (or the sync step), so only a reissue request
+    // asks for them here; and only while they are of use.
+    let reissued = |what: OneTime| reissue.is_some() && wanted(what);
+    let mut plan = OnboardingPlan::default();
+
+    if let Some(invite) = &human.invite
+        && !ledger.invite_completed
+        && wanted(OneTime::Invite)
+    {
+        plan.issue.push(Issue::Invite(match invite.delivery {
+            InviteDelivery::ReturnCode => InviteCodeDelivery::ReturnCode {},
+            InviteDelivery::SendCode => InviteCodeDelivery::SendCode {
+                url_template: invite.url_template.clone(),
+                application_name: invite.application_name.clone(),
+            },
+        }));
+    }
+    if let Some(passkey) = &human.passkey_registration
+        && wanted(OneTime::PasskeyLink)
+    {
+        plan.issue.push(match passkey.delivery {
+            PasskeyDelivery::ReturnCode => Issue::PasskeyLink(
+                PasskeyLinkMedium::ReturnCode {},
+                passkey.link_template.clone(),
+            ),
+            PasskeyDelivery::SendLink => Issue::PasskeyLink(
+                PasskeyLinkMedium::SendLink {
+                    url_template: passkey.url_template.clone(),
+                },
+                None,
+            ),
+        });
+    }
+
+    let email_unverified = human.email.verification != EmailVerification::Verified
+        && found.human.as_ref().is_some_and(|h| !h.email.is_verified);
+    if email_unverified && reissued(OneTime::EmailCode) {
+        if just_created || codes_pending.0 {
+            plan.record_issued.push(OneTime::EmailCode);
+        } else {
+            plan.issue
+                .push(Issue::EmailCode(match human.email.verification {
+                    EmailVerification::ReturnCode => CodeDelivery::ReturnCode {},
+                    _ => CodeDelivery::SendCode {
+                        url_template: human.email.url_template.clone(),
+                    },
+                }));
+        }
+    }
+    let phone_unverified = human.phone.as_ref().is_some_and(|p| {
+        p.verification != PhoneVerification::Verified
+            && found.human.as_ref().is_some_and(|h| !h.phone.is_verified)
+    });
+    if phone_unverified && reissued(OneTime::PhoneCode) {
+        if just_created || codes_pending.1 {
+            plan.record_issued.push(OneTime::PhoneCode);
+        } else {
+            let returned = human
+                .phone
+                .as_ref()
+                .is_some_and(|p| p.verification == PhoneVerification::ReturnCode);
+            plan.issue.push(Issue::PhoneCode(if returned {
+                PhoneCodeDelivery::ReturnCode {}
+            } else {
+                PhoneCodeDelivery::SendCode {}
+            }));
+        }
+    }
+    plan
+}
+
+/// Builds the passkey link from `template` (placeholders `{{.UserID}}`, `{{.OrgID}}`,
+/// `{{.CodeID}}`, `{{.Code}}`, as ZITADEL's own templates).
+pub fn passkey_link(
+    template: &str,
+    user_id: &str,
+    org_id: &str,
+    code_id: &str,
+    code: &str,
+) -> String {
+    template
+        .replace("{{.UserID}}", user_id)
+        .replace("{{.OrgID}}", org_id)
+        .replace("{{.CodeID}}", code_id)
+        .replace("{{.Code}}", code)
+}
+
+/// The onboarding status `ledger` yields for `human`; `None` when nothing is configured.
+pub fn onboarding_status(human: &HumanSpec, ledger: &Ledger) -> Option<OnboardingStatus> {
+    let invite = human.invite.as_ref().and_then(|_| {
+        if ledger.invite_completed {
+            Some(InviteProgress::Completed)
+        } else {
+            ledger
+                .issued
+                .contains_key(&OneTime::Invite)
+                .then_some(InviteProgress::Issued)
+        }
+    });
+    let passkey_link_issued_at = human
+        .passkey_registration
+        .as_ref()
+        .and_then(|_| ledger.issued.get(&OneTime::PasskeyLink))
+        .map(|issued| Time(issued.at));
+    (invite.is_some() || passkey_link_issued_at.is_some()).then_some(OnboardingStatus {
+        invite,
+        passkey_link_issued_at,
+    })
+}
