@@ -292,12 +292,125 @@ impl ZitadelEmulator {
         })
     }
 
-    fn human_code(&self, user_id: &str, check: impl FnOnce(&Human) -> bool) -> bool {
+    /// Whether `code` is the invite code ZITADEL currently accepts for the user: the one from the
+    /// latest CreateInviteCode, until the invite is completed or the email gets verified.
+    pub fn invite_code_is_valid(&self, user_id: &str, code: &str) -> bool {
+        self.human_code(user_id, |human| {
+            human.invite_code.as_ref().is_some_and(|p| p.matches(code))
+        })
+    }
+
+    /// Whether `code_id` / `code` (from CreatePasskeyRegistrationLink with `returnCode`) would
+    /// still register a passkey. Each link has its own code; a newer link does not void older ones.
+    pub fn passkey_code_is_valid(&self, user_id: &str, code_id: &str, code: &str) -> bool {
+        self.human_code(user_id, |human| {
+            human
+                .passkey_codes
+                .iter()
+                .any(|(id, pending)| id == code_id && pending.matches(code))
+        })
+    }
+
+    /// Successful CreateInviteCode calls for the user, whether the code was returned or sent.
+    pub fn invite_codes_issued(&self, user_id: &str) -> usize {
+        self.human_value(user_id, |human| human.invite_codes_issued)
+            .unwrap_or(0)
+    }
+
+    /// Successful CreatePasskeyRegistrationLink calls for the user, returned or sent.
+    pub fn passkey_links_issued(&self, user_id: &str) -> usize {
+        self.human_value(user_id, |human| human.passkey_links_issued)
+            .unwrap_or(0)
+    }
+
+    /// The IdP links a human was created with (empty for machines and unknown users).
+    pub fn idp_links(&self, user_id: &str) -> Vec<IdpLink> {
+        self.human_value(user_id, |human| human.idp_links.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether a human has a TOTP second factor (imported with `totpSecret` at CreateUser).
+    pub fn has_totp(&self, user_id: &str) -> bool {
+        self.human_code(user_id, |human| human.totp_configured)
+    }
+
+    /// Whether a machine user has a client secret (AddSecret since the last RemoveSecret).
+    pub fn user_secret_is_set(&self, user_id: &str) -> bool {
         let state = self.shared.lock();
-        match state.users.get(user_id).map(|user| &user.kind) {
-            Some(UserKind::Human(human)) => check(human),
-            _ => false,
-        }
+        state
+            .users
+            .get(user_id)
+            .and_then(EmulatedUser::machine)
+            .is_some_and(|machine| machine.has_secret)
+    }
+
+    /// Simulates the person accepting the invite and choosing a password (ZITADEL's
+    /// `VerifyInviteCodeSetPassword`): the invite code is used up, the email counts as verified and
+    /// the user has an authentication method, so CreateInviteCode is refused from now on.
+    /// `false` if there is no such human.
+    pub fn complete_invite(&self, user_id: &str) -> bool {
+        self.change_human(user_id, |human| {
+            human.invite_code = None;
+            human.email.is_verified = true;
+            human.email_code = None;
+            human.password = Some(PasswordInfo {
+                change_required: false,
+                changed: Timestamp::now(),
+            });
+        })
+    }
+
+    /// Simulates the person registering a passkey through the most recent registration link: that
+    /// link's code is used up (older links stay valid) and the user has an authentication method.
+    /// Works without any link too. `false` if there is no such human.
+    pub fn register_passkey(&self, user_id: &str) -> bool {
+        self.change_human(user_id, |human| {
+            human.passkey_codes.pop();
+            human.passkeys += 1;
+        })
+    }
+
+    /// Simulates the lockout policy locking the user after too many failed checks. Like LockUser,
+    /// only an active or initial user can be locked; `false` if nothing was locked.
+    pub fn lock_user(&self, user_id: &str) -> bool {
+        let mut state = self.shared.lock();
+        let Some(mut user) = state.users.get(user_id).cloned() else {
+            return false;
+        };
+        let Ok(next) = handlers::users::locked(user.state) else {
+            return false;
+        };
+        user.state = next;
+        state.commit_user(user);
+        true
+    }
+
+    fn human_code(&self, user_id: &str, check: impl FnOnce(&Human) -> bool) -> bool {
+        self.human_value(user_id, check).unwrap_or(false)
+    }
+
+    fn human_value<T>(&self, user_id: &str, read: impl FnOnce(&Human) -> T) -> Option<T> {
+        let state = self.shared.lock();
+        state
+            .users
+            .get(user_id)
+            .and_then(EmulatedUser::human)
+            .map(read)
+    }
+
+    /// Applies `change` to a human and commits it (sequence and change date move on, as for
+    /// any event); `false` if there is no such human.
+    fn change_human(&self, user_id: &str, change: impl FnOnce(&mut Human)) -> bool {
+        let mut state = self.shared.lock();
+        let Some(mut user) = state.users.get(user_id).cloned() else {
+            return false;
+        };
+        let UserKind::Human(human) = &mut user.kind else {
+            return false;
+        };
+        change(human);
+        state.commit_user(user);
+        true
     }
 
     /// Deletes a user behind the operator's back; `false` if there was none.

@@ -131,7 +131,10 @@ pub async fn resend_phone_code(
     })
 }
 
-/// CreateInviteCode: a new invite code replaces the previous one.
+/// CreateInviteCode: a new invite code replaces (and so invalidates) the previous one. Refused
+/// once the person can authenticate: ZITADEL's `CreateInviteCode` checks
+/// `UserV2InviteWriteModel.CreationAllowed()`, which is `!AuthMethodSet` (see
+/// [`Human::has_auth_method`]).
 pub async fn create_invite_code(
     AxumState(shared): AxumState<AppState>,
     Extension(caller): Extension<Caller>,
@@ -139,12 +142,36 @@ pub async fn create_invite_code(
     ProtoJson(request): ProtoJson<DeliveryRequest>,
 ) -> Reply {
     let returned = request.returns_code("CreateInviteCodeRequest.Verification", CODE_TEMPLATE)?;
-    with_human(&shared, &caller, &user_id, "inviteCode", |_| {
-        Ok(returned.then(|| Value::String(random::code())))
-    })
+    let mut state = shared.lock();
+    let mut user = user_for(&state, &caller, &user_id)?;
+    // The invite write model only reduces human events, so for a machine user the command sees no
+    // user at all.
+    let UserKind::Human(human) = &mut user.kind else {
+        return Err(ApiError::zitadel(
+            GrpcCode::FailedPrecondition,
+            "COMMAND-Wgvn4",
+            "Errors.User.NotFound",
+        ));
+    };
+    if human.has_auth_method() {
+        return Err(ApiError::zitadel(
+            GrpcCode::FailedPrecondition,
+            "COMMAND-EF34g",
+            "Errors.User.AlreadyInitialised",
+        ));
+    }
+    let code = issue_into(&mut human.invite_code, returned);
+    human.invite_codes_issued += 1;
+    let user = state.commit_user(user);
+    reply([
+        ("details", object_details(user)),
+        ("inviteCode", code.unwrap_or(Value::Null)),
+    ])
 }
 
-/// CreatePasskeyRegistrationLink: with `returnCode`, `code: {id, code}`; with `sendLink`, details only.
+/// CreatePasskeyRegistrationLink: with `returnCode`, `code: {id, code}`; with `sendLink`, details
+/// only. Every link gets its own code id; earlier codes stay valid (ZITADEL keeps one
+/// passwordless-init-code write model per code id).
 pub async fn create_passkey_link(
     AxumState(shared): AxumState<AppState>,
     Extension(caller): Extension<Caller>,
@@ -155,7 +182,12 @@ pub async fn create_passkey_link(
         "CreatePasskeyRegistrationLinkRequest.Medium",
         PASSKEY_TEMPLATE,
     )?;
-    with_human(&shared, &caller, &user_id, "code", |_| {
-        Ok(returned.then(|| json!({"id": random::numeric_id(), "code": random::secret(12)})))
+    with_human(&shared, &caller, &user_id, "code", |human| {
+        let (id, code) = (random::numeric_id(), random::secret(12));
+        human
+            .passkey_codes
+            .push((id.clone(), PendingCode::of(&code)));
+        human.passkey_links_issued += 1;
+        Ok(returned.then(|| json!({"id": id, "code": code})))
     })
 }

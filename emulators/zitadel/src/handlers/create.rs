@@ -163,17 +163,17 @@ pub async fn create_user(
             "Errors.User.AlreadyExists",
         ));
     }
-    let state_of_user = match &kind {
-        UserKind::Human(human) if !human.email.is_verified && human.password.is_none() => {
-            UserState::Initial
-        }
-        _ => UserState::Active,
-    };
     let mut user = EmulatedUser {
         id: user_id,
         organization_id: request.organization_id.clone(),
         username,
-        state: state_of_user,
+        // Every user CreateUser makes is active, humans included, whatever their password or email
+        // state: the v2 handler calls `AddUserHuman(…, allowInitMail=false)`, so
+        // `addHumanCommandEmail` never writes the `HumanInitialCodeAddedEvent` (the only event that
+        // makes the user projection say USER_STATE_INITIAL); `HumanAddedEvent` alone projects to
+        // active (internal/command/user_v2_human.go, user_human.go, query/projection/user.go).
+        // Initial users only come from the v1 APIs (simulate one with `update_user`).
+        state: UserState::Active,
         kind,
         metadata: Default::default(),
         creation_date: now,
@@ -288,6 +288,7 @@ fn build_human(input: &HumanInput, now: Timestamp) -> Result<(UserKind, Returned
             .collect(),
         totp_configured: input.totp_secret.is_some(),
         email_code,
+        ..Human::default()
     };
     Ok((UserKind::Human(human), codes))
 }

@@ -29,38 +29,44 @@ fn machine_in(state: &State, caller: &Caller, user_id: &str) -> Result<EmulatedU
     }
 }
 
-/// Sets or clears the client secret flag under one lock.
+/// Sets (`Some`) or removes (`None`) the client secret under one lock.
 fn set_secret(
     shared: &AppState,
     caller: &Caller,
     user_id: &str,
-    present: bool,
+    secret: Option<&str>,
 ) -> Result<Timestamp, ApiError> {
     let mut state = shared.lock();
     let mut user = machine_in(&state, caller, user_id)?;
     if let UserKind::Machine(machine) = &mut user.kind {
-        if !present && !machine.has_secret {
+        if secret.is_none() && !machine.has_secret {
             return Err(ApiError::zitadel(
                 GrpcCode::NotFound,
                 "COMMAND-x8910n",
                 "Errors.User.Machine.Secret.NotExisting",
             ));
         }
-        machine.has_secret = present;
+        machine.has_secret = secret.is_some();
+    }
+    match secret {
+        Some(secret) => state.credentials.set_secret(user_id, secret),
+        None => state.credentials.remove_secret(user_id),
     }
     Ok(state.commit_user(user).change_date)
 }
 
-/// AddSecret: replaces any secret; the secret is returned once and not kept.
+/// AddSecret: replaces any secret (the old one stops working for the client-credentials grant);
+/// the secret is returned once and only its digest is kept.
 pub async fn add_secret(
     AxumState(shared): AxumState<AppState>,
     Extension(caller): Extension<Caller>,
     Path(user_id): Path<String>,
 ) -> Reply {
-    let created = set_secret(&shared, &caller, &user_id, true)?;
+    let secret = random::secret(64);
+    let created = set_secret(&shared, &caller, &user_id, Some(&secret))?;
     reply([
         ("creationDate", timestamp(created)),
-        ("clientSecret", json!(random::secret(64))),
+        ("clientSecret", json!(secret)),
     ])
 }
 
@@ -70,7 +76,7 @@ pub async fn remove_secret(
     Extension(caller): Extension<Caller>,
     Path(user_id): Path<String>,
 ) -> Reply {
-    let removed = set_secret(&shared, &caller, &user_id, false)?;
+    let removed = set_secret(&shared, &caller, &user_id, None)?;
     reply([("deletionDate", timestamp(removed))])
 }
 
@@ -93,7 +99,15 @@ fn expiration(message: &str, requested: Option<Timestamp>) -> Result<Timestamp, 
             "Errors.User.Machine.ExpireBeforeNow",
         ));
     }
-    Ok(expiration)
+    Ok(microseconds(expiration))
+}
+
+/// ZITADEL stores expiration dates in Postgres `timestamptz` columns, which hold microseconds;
+/// pgx encodes a Go time by truncating the nanoseconds, so what ListKeys / ListPersonalAccessTokens
+/// read back (and what the expiry checks compare) is the truncated value.
+pub(crate) fn microseconds(at: Timestamp) -> Timestamp {
+    let nanos = at.as_nanosecond();
+    Timestamp::from_nanosecond(nanos - nanos.rem_euclid(1_000)).unwrap_or(at)
 }
 
 fn key_error(error: KeyError) -> ApiError {

@@ -143,6 +143,11 @@ fn update_human(
     if let Some(email) = &update.email {
         let verification = email.verification("SetHumanEmail")?;
         if verification == Verification::Verified(true) {
+            // ZITADEL writes an email-verified event only for a new or not yet verified address,
+            // and that event also voids a pending invite code.
+            if email.email != human.email.email || !human.email.is_verified {
+                human.invite_code = None;
+            }
             human.email.email.clone_from(&email.email);
             human.email.is_verified = true;
             human.email_code = None;

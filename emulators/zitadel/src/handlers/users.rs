@@ -42,6 +42,38 @@ fn precondition(id: &'static str, key: &'static str) -> ApiError {
     ApiError::zitadel(GrpcCode::FailedPrecondition, id, key)
 }
 
+/// One of DeactivateUser / ReactivateUser / LockUser / UnlockUser, as the v2 user service runs
+/// them: `DeactivateUserV2` etc. in internal/command/user_v2.go (the v1 commands in user.go use
+/// other ids, e.g. `COMMAND-3NN8v`, and answer NotFound for deactivating an initial user).
+struct Transition {
+    /// The command's own NotFound id: it reads the user's events itself, so a missing user is
+    /// not the query layer's `QUERY-Dfbg2`.
+    not_found: &'static str,
+    next: fn(UserState) -> Result<UserState, ApiError>,
+}
+
+/// DeactivateUserV2: initial and inactive users are refused; active and locked ones become
+/// inactive.
+const DEACTIVATE: Transition = Transition {
+    not_found: "COMMAND-5gp2p62iin",
+    next: deactivated,
+};
+/// ReactivateUserV2: only inactive users (a locked user is not inactive).
+const REACTIVATE: Transition = Transition {
+    not_found: "COMMAND-9hy5kzbuk6",
+    next: reactivated,
+};
+/// LockUserV2: only active or initial users (not inactive or already locked ones).
+const LOCK: Transition = Transition {
+    not_found: "COMMAND-450yxuqrh1",
+    next: locked,
+};
+/// UnlockUserV2: only locked users.
+const UNLOCK: Transition = Transition {
+    not_found: "COMMAND-x377t913pw",
+    next: unlocked,
+};
+
 /// The state after DeactivateUser, or why it is refused.
 fn deactivated(current: UserState) -> Result<UserState, ApiError> {
     match current {
@@ -60,15 +92,19 @@ fn deactivated(current: UserState) -> Result<UserState, ApiError> {
 fn reactivated(current: UserState) -> Result<UserState, ApiError> {
     match current {
         UserState::Inactive => Ok(UserState::Active),
-        _ => Err(precondition("COMMAND-6M0sf", "Errors.User.NotInactive")),
+        _ => Err(precondition(
+            "COMMAND-s5qqcz97hf",
+            "Errors.User.NotInactive",
+        )),
     }
 }
 
-fn locked(current: UserState) -> Result<UserState, ApiError> {
+/// Also what the lockout policy does ([`crate::ZitadelEmulator::lock_user`]).
+pub(crate) fn locked(current: UserState) -> Result<UserState, ApiError> {
     match current {
         UserState::Active | UserState::Initial => Ok(UserState::Locked),
         _ => Err(precondition(
-            "COMMAND-3NN8v",
+            "COMMAND-lgws8wtsqf",
             "Errors.User.ShouldBeActiveOrInitial",
         )),
     }
@@ -81,26 +117,30 @@ fn unlocked(current: UserState) -> Result<UserState, ApiError> {
     }
 }
 
-fn transition(
-    shared: &AppState,
-    caller: &Caller,
-    user_id: &str,
-    next: fn(UserState) -> Result<UserState, ApiError>,
-) -> Reply {
+fn transition(shared: &AppState, caller: &Caller, user_id: &str, rule: &Transition) -> Reply {
     let mut state = shared.lock();
-    let mut user = user_for(&state, caller, user_id)?;
-    user.state = next(user.state)?;
+    let Some(mut user) = state.users.get(user_id).cloned() else {
+        return Err(ApiError::zitadel(
+            GrpcCode::NotFound,
+            rule.not_found,
+            "Errors.User.NotFound",
+        ));
+    };
+    // The v2 commands check the state before the permission.
+    let next = (rule.next)(user.state)?;
+    caller.check_org(&user.organization_id)?;
+    user.state = next;
     let user = state.commit_user(user);
     reply([("details", object_details(user))])
 }
 
-/// DeactivateUser: error if already inactive (or still initial, like ZITADEL).
+/// DeactivateUser: error if already inactive or still initial.
 pub async fn deactivate_user(
     AxumState(shared): AxumState<AppState>,
     Extension(caller): Extension<Caller>,
     Path(user_id): Path<String>,
 ) -> Reply {
-    transition(&shared, &caller, &user_id, deactivated)
+    transition(&shared, &caller, &user_id, &DEACTIVATE)
 }
 
 /// ReactivateUser: error if not inactive.
@@ -109,7 +149,7 @@ pub async fn reactivate_user(
     Extension(caller): Extension<Caller>,
     Path(user_id): Path<String>,
 ) -> Reply {
-    transition(&shared, &caller, &user_id, reactivated)
+    transition(&shared, &caller, &user_id, &REACTIVATE)
 }
 
 /// LockUser: error if not active or initial (so also if already locked).
@@ -118,7 +158,7 @@ pub async fn lock_user(
     Extension(caller): Extension<Caller>,
     Path(user_id): Path<String>,
 ) -> Reply {
-    transition(&shared, &caller, &user_id, locked)
+    transition(&shared, &caller, &user_id, &LOCK)
 }
 
 /// UnlockUser: error if not locked.
@@ -127,7 +167,7 @@ pub async fn unlock_user(
     Extension(caller): Extension<Caller>,
     Path(user_id): Path<String>,
 ) -> Reply {
-    transition(&shared, &caller, &user_id, unlocked)
+    transition(&shared, &caller, &user_id, &UNLOCK)
 }
 
 #[cfg(test)]
@@ -142,11 +182,11 @@ mod tests {
         );
         assert_eq!(
             reactivated(UserState::Active).unwrap_err().id(),
-            Some("COMMAND-6M0sf")
+            Some("COMMAND-s5qqcz97hf")
         );
         assert_eq!(
             locked(UserState::Locked).unwrap_err().id(),
-            Some("COMMAND-3NN8v")
+            Some("COMMAND-lgws8wtsqf")
         );
         assert_eq!(
             unlocked(UserState::Active).unwrap_err().id(),

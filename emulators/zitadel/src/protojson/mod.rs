@@ -38,9 +38,20 @@ fn snake_to_camel(name: &str) -> String {
     out
 }
 
-/// A `google.protobuf.Timestamp` in its JSON form (RFC 3339, UTC, `Z` suffix).
+/// A `google.protobuf.Timestamp` in its JSON form (RFC 3339, UTC, `Z` suffix) with 0, 3, 6 or 9
+/// fractional digits, the fewest that are exact, as protojson writes them.
 pub fn timestamp(at: Timestamp) -> Value {
-    Value::String(at.to_string())
+    let nanos = at.subsec_nanosecond();
+    let digits = if nanos == 0 {
+        0
+    } else if nanos % 1_000_000 == 0 {
+        3
+    } else if nanos % 1_000 == 0 {
+        6
+    } else {
+        9
+    };
+    Value::String(format!("{at:.digits$}"))
 }
 
 /// A `uint64`/`int64` in its JSON form (a string).
@@ -121,6 +132,21 @@ mod tests {
         });
         omit_zero(&mut value);
         assert_eq!(value, json!({"phone": {}, "kept": "x", "flag": true}));
+    }
+
+    #[test]
+    fn timestamps_use_three_six_or_nine_fractional_digits() {
+        let at = |nanos| Timestamp::new(1_700_000_000, nanos).unwrap();
+        assert_eq!(timestamp(at(0)), json!("2023-11-14T22:13:20Z"));
+        assert_eq!(
+            timestamp(at(120_000_000)),
+            json!("2023-11-14T22:13:20.120Z")
+        );
+        assert_eq!(
+            timestamp(at(123_400_000 + 500)),
+            json!("2023-11-14T22:13:20.123400500Z")
+        );
+        assert_eq!(timestamp(at(1_000)), json!("2023-11-14T22:13:20.000001Z"));
     }
 
     #[test]

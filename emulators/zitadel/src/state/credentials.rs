@@ -86,6 +86,9 @@ pub struct Credentials {
     /// PATs of emulated users by token id.
     pub pats: BTreeMap<String, PatRecord>,
     tokens: HashMap<String, TokenRecord>,
+    /// Digest of each machine user's client secret, by user id (the client-credentials grant
+    /// checks against it; the secret itself is never kept).
+    secrets: HashMap<String, String>,
 }
 
 impl Credentials {
@@ -160,8 +163,27 @@ impl Credentials {
         });
     }
 
+    /// Accepts `secret` as the user's client secret, replacing any previous one.
+    pub fn set_secret(&mut self, user_id: &str, secret: &str) {
+        self.secrets
+            .insert(user_id.to_owned(), token_digest(secret));
+    }
+
+    /// Forgets the user's client secret.
+    pub fn remove_secret(&mut self, user_id: &str) {
+        self.secrets.remove(user_id);
+    }
+
+    /// Whether the user has a client secret and `secret` is it; `None` when there is none.
+    pub fn secret_matches(&self, user_id: &str, secret: &str) -> Option<bool> {
+        self.secrets
+            .get(user_id)
+            .map(|digest| *digest == token_digest(secret))
+    }
+
     /// Drops every credential of a deleted user.
     pub fn remove_user(&mut self, user_id: &str) {
+        self.secrets.remove(user_id);
         self.keys.retain(|_, key| key.user_id != user_id);
         self.pats.retain(|_, pat| pat.user_id != user_id);
         self.tokens.retain(|_, record| record.user_id != user_id);

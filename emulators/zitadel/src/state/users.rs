@@ -60,10 +60,32 @@ pub struct Human {
     pub idp_links: Vec<IdpLink>,
     /// Whether a TOTP secret was imported.
     pub totp_configured: bool,
+    /// Passkeys registered (the emulator keeps no WebAuthn data, only how many).
+    pub passkeys: usize,
     /// The outstanding email verification code, if any.
     pub email_code: Option<PendingCode>,
     /// The outstanding phone verification code, if any.
     pub phone_code: Option<PendingCode>,
+    /// The outstanding invite code, if any: a new one replaces the previous one.
+    pub invite_code: Option<PendingCode>,
+    /// Outstanding passkey registration codes as `(code id, code)`, oldest first. Unlike invite
+    /// codes they do not replace each other: ZITADEL keeps one code per id until it is used or
+    /// expires.
+    pub passkey_codes: Vec<(String, PendingCode)>,
+    /// Successful CreateInviteCode calls (returned or sent).
+    pub invite_codes_issued: usize,
+    /// Successful CreatePasskeyRegistrationLink calls (returned or sent).
+    pub passkey_links_issued: usize,
+}
+
+impl Human {
+    /// Whether the person can already authenticate, as ZITADEL's invite write model
+    /// (`UserV2InviteWriteModel.AuthMethodSet`) decides it: a password or hash (at creation or
+    /// later), an IdP link, or a verified passkey. A verified email and an imported TOTP secret do
+    /// not count (TOTP is a second factor; email verification only voids a pending invite code).
+    pub fn has_auth_method(&self) -> bool {
+        self.password.is_some() || !self.idp_links.is_empty() || self.passkeys > 0
+    }
 }
 
 /// An outstanding verification code. Only its digest is kept (ZITADEL keeps codes encrypted),
@@ -76,8 +98,13 @@ impl PendingCode {
     /// what the user keeps.
     pub fn issue() -> (String, Self) {
         let code = crate::random::code();
-        let digest = crate::random::token_digest(&code);
-        (code, Self(digest))
+        let pending = Self::of(&code);
+        (code, pending)
+    }
+
+    /// Keeps `code` (for codes not in the 6-character verification shape, like passkey codes).
+    pub fn of(code: &str) -> Self {
+        Self(crate::random::token_digest(code))
     }
 
     /// Whether `code` is this code.

@@ -301,15 +301,66 @@ async fn human_and_root_metadata_together_are_invalid() {
 }
 
 #[tokio::test]
-async fn idp_links_and_a_totp_secret_are_accepted() {
+async fn idp_links_given_at_creation_are_stored() {
     let fx = Fixture::start().await;
     let body = with(
         human_request(&fx.org),
         "/human/idpLinks",
-        json!([{"idpId": "i", "userId": "u", "userName": "n"}]),
+        json!([{"idpId": "idp-1", "userId": "ext-1", "userName": "alice@idp"}]),
     );
-    let body = with(body, "/human/totpSecret", json!("JBSWY3DPEHPK3PXP"));
-    fx.create_ok(body).await;
+    let id = fx.create_ok(body).await;
+    let links = fx.emulator.idp_links(&id);
+    assert_eq!(links.len(), 1);
+    assert_eq!(
+        (
+            links[0].idp_id.as_str(),
+            links[0].user_id.as_str(),
+            links[0].user_name.as_str()
+        ),
+        ("idp-1", "ext-1", "alice@idp")
+    );
+}
+
+#[tokio::test]
+async fn a_totp_secret_given_at_creation_is_stored() {
+    let fx = Fixture::start().await;
+    let body = with(
+        human_request(&fx.org),
+        "/human/totpSecret",
+        json!("JBSWY3DPEHPK3PXP"),
+    );
+    let id = fx.create_ok(body).await;
+    assert!(fx.emulator.has_totp(&id));
+    assert!(!fx.emulator.has_totp(&fx.human("bob").await));
+}
+
+#[tokio::test]
+async fn an_empty_totp_secret_is_invalid() {
+    let fx = Fixture::start().await;
+    let body = with(human_request(&fx.org), "/human/totpSecret", json!(""));
+    fx.create(body).await.assert_invalid("TotpSecret");
+}
+
+#[tokio::test]
+async fn a_totp_secret_over_200_characters_is_invalid() {
+    let fx = Fixture::start().await;
+    let body = with(
+        human_request(&fx.org),
+        "/human/totpSecret",
+        json!("A".repeat(201)),
+    );
+    fx.create(body).await.assert_invalid("TotpSecret");
+}
+
+#[tokio::test]
+async fn an_idp_link_field_over_200_characters_is_invalid() {
+    let fx = Fixture::start().await;
+    let body = with(
+        human_request(&fx.org),
+        "/human/idpLinks",
+        json!([{"idpId": "i", "userId": "u", "userName": "n"}, {"idpId": "i".repeat(201), "userId": "u", "userName": "n"}]),
+    );
+    fx.create(body).await.assert_invalid("IdpLinks[1].IdpId");
 }
 
 #[tokio::test]

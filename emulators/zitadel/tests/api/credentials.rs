@@ -248,3 +248,136 @@ async fn list_pats_filters_and_remove_pat_revokes_the_token() {
         .await
         .assert_error(404, 5, "COMMAND-Xm6Q2");
 }
+
+/// A timestamp `seconds` from now with nanosecond digits, as RFC 3339.
+fn nanosecond_expiration(seconds: i64) -> (String, jiff::Timestamp) {
+    let whole = jiff::Timestamp::now().as_second() + seconds;
+    let at = jiff::Timestamp::new(whole, 123_456_789).unwrap();
+    (format!("{at:.9}"), at)
+}
+
+#[tokio::test]
+async fn pat_expiration_dates_are_kept_to_the_microsecond() {
+    let fx = Fixture::start().await;
+    let id = fx.machine("bot").await;
+    let (requested, at) = nanosecond_expiration(86_400);
+    fx.post(
+        &format!("/v2/users/{id}/pats"),
+        json!({"expirationDate": requested}),
+    )
+    .await
+    .ok();
+    let listed = fx.post("/v2/users/pats/search", json!({})).await;
+    let expected = format!("{}.123456Z", at.strftime("%Y-%m-%dT%H:%M:%S"));
+    assert_eq!(listed.ok()["result"][0]["expirationDate"], expected);
+}
+
+#[tokio::test]
+async fn key_expiration_dates_are_kept_to_the_microsecond() {
+    let fx = Fixture::start().await;
+    let id = fx.machine("bot").await;
+    let (requested, at) = nanosecond_expiration(86_400);
+    fx.post(
+        &format!("/v2/users/{id}/keys"),
+        json!({"expirationDate": requested}),
+    )
+    .await
+    .ok();
+    let listed = fx.post("/v2/users/keys/search", json!({})).await;
+    let expected = format!("{}.123456Z", at.strftime("%Y-%m-%dT%H:%M:%S"));
+    assert_eq!(listed.ok()["result"][0]["expirationDate"], expected);
+}
+
+#[tokio::test]
+async fn list_keys_with_a_user_id_filter_returns_exactly_that_users_keys() {
+    let fx = Fixture::start().await;
+    let (bot, other) = (fx.machine("bot").await, fx.machine("other").await);
+    let mut own = Vec::new();
+    for user in [&bot, &other, &bot] {
+        let reply = fx
+            .post(
+                &format!("/v2/users/{user}/keys"),
+                json!({"expirationDate": future()}),
+            )
+            .await;
+        if user == &bot {
+            own.push(reply.ok()["keyId"].as_str().unwrap().to_owned());
+        }
+    }
+    let filter = json!({"filters": [{"userIdFilter": {"id": bot}}]});
+    let listed = fx.post("/v2/users/keys/search", filter).await;
+    let mut ids = result_ids(listed.ok());
+    ids.sort();
+    own.sort();
+    assert_eq!(ids, own);
+    assert!(
+        listed.body["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["userId"] == bot.as_str())
+    );
+}
+
+#[tokio::test]
+async fn list_pats_with_a_user_id_filter_returns_exactly_that_users_pats() {
+    let fx = Fixture::start().await;
+    let (bot, other) = (fx.machine("bot").await, fx.machine("other").await);
+    let mut own = Vec::new();
+    for user in [&other, &bot, &other, &bot] {
+        let reply = fx
+            .post(
+                &format!("/v2/users/{user}/pats"),
+                json!({"expirationDate": future()}),
+            )
+            .await;
+        if user == &bot {
+            own.push(reply.ok()["tokenId"].as_str().unwrap().to_owned());
+        }
+    }
+    let filter = json!({"filters": [{"userIdFilter": {"id": bot}}]});
+    let listed = fx.post("/v2/users/pats/search", filter).await;
+    let mut ids = result_ids(listed.ok());
+    ids.sort();
+    own.sort();
+    assert_eq!(ids, own);
+}
+
+#[tokio::test]
+async fn a_pat_past_its_expiration_stops_authenticating() {
+    let fx = Fixture::start().await;
+    let id = fx.machine("bot").await;
+    let soon = (jiff::Timestamp::now() + jiff::SignedDuration::from_millis(800)).to_string();
+    let reply = fx
+        .post(
+            &format!("/v2/users/{id}/pats"),
+            json!({"expirationDate": soon}),
+        )
+        .await;
+    let token = reply.ok()["token"].as_str().unwrap().to_owned();
+    let path = format!("/v2/users/{id}");
+    fx.send(Method::GET, &path, Some(&token), None).await.ok();
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    fx.send(Method::GET, &path, Some(&token), None)
+        .await
+        .assert_error(401, 16, "AUTH-7fs1e");
+}
+
+#[tokio::test]
+async fn a_key_past_its_expiration_gets_no_token() {
+    let fx = Fixture::start().await;
+    let id = fx.machine("bot").await;
+    let soon = (jiff::Timestamp::now() + jiff::SignedDuration::from_millis(1500)).to_string();
+    let reply = fx
+        .post(
+            &format!("/v2/users/{id}/keys"),
+            json!({"expirationDate": soon}),
+        )
+        .await;
+    let content = reply.ok()["keyContent"].as_str().unwrap();
+    let key_file = String::from_utf8(STANDARD.decode(content).unwrap()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    let assertion = crate::common::Assertion::for_key(&key_file, &fx.emulator.issuer()).sign();
+    let reply = fx.token_request(&assertion, crate::common::API_SCOPE).await;
+    assert_eq!(reply.status.as_u16(), 500, "{}", reply.body);
+}

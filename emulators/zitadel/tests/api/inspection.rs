@@ -150,3 +150,47 @@ fn the_binary_prints_where_it_listens_and_writes_the_pat_file_privately() {
     );
     assert_eq!(mode, 0o600);
 }
+
+#[tokio::test]
+async fn user_secret_is_set_follows_add_and_remove_secret() {
+    let fx = Fixture::start().await;
+    let id = fx.machine("bot").await;
+    assert!(!fx.emulator.user_secret_is_set(&id));
+    fx.add_secret(&id).await;
+    assert!(fx.emulator.user_secret_is_set(&id));
+    fx.delete(&format!("/v2/users/{id}/secret")).await.ok();
+    assert!(!fx.emulator.user_secret_is_set(&id));
+}
+
+#[tokio::test]
+async fn the_lockout_policy_locks_an_active_user_and_its_pat_stops_working() {
+    let fx = Fixture::start().await;
+    let id = fx.machine("bot").await;
+    let reply = fx
+        .post(
+            &format!("/v2/users/{id}/pats"),
+            json!({"expirationDate": future()}),
+        )
+        .await;
+    let token = reply.ok()["token"].as_str().unwrap().to_owned();
+    assert!(fx.emulator.lock_user(&id));
+    assert_eq!(fx.user(&id).await["state"], "USER_STATE_LOCKED");
+    assert!(!fx.emulator.lock_user(&id), "already locked");
+    fx.send(
+        reqwest::Method::POST,
+        "/v2/users",
+        Some(&token),
+        Some(json!({})),
+    )
+    .await
+    .assert_error(401, 16, "AUTH-7fs1e");
+}
+
+#[tokio::test]
+async fn simulated_person_actions_need_an_existing_human() {
+    let fx = Fixture::start().await;
+    let bot = fx.machine("bot").await;
+    assert!(!fx.emulator.complete_invite(&bot));
+    assert!(!fx.emulator.register_passkey("nobody"));
+    assert!(!fx.emulator.lock_user("nobody"));
+}

@@ -8,6 +8,7 @@
 mod common;
 
 mod authentication;
+mod client_credentials;
 mod codes;
 mod create_user;
 mod credentials;

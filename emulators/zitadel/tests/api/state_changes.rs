@@ -1,10 +1,16 @@
-use serde_json::json;
+use zitadel_emulator::UserState;
 
-use crate::common::{Fixture, human_request, with};
+use crate::common::Fixture;
 
 async fn act(fx: &Fixture, id: &str, action: &str) -> crate::common::Reply {
-    fx.post(&format!("/v2/users/{id}/{action}"), json!({}))
-        .await
+    fx.act(id, action).await
+}
+
+/// A human in `state`, set behind the API's back (v2 CreateUser never makes initial users).
+async fn human_in(fx: &Fixture, state: UserState) -> String {
+    let id = fx.human("alice").await;
+    fx.emulator.update_user(&id, |user| user.state = state);
+    id
 }
 
 #[tokio::test]
@@ -60,12 +66,7 @@ async fn deactivating_an_inactive_user_is_a_failed_precondition() {
 #[tokio::test]
 async fn deactivating_an_initial_user_is_a_failed_precondition() {
     let fx = Fixture::start().await;
-    let body = with(
-        human_request(&fx.org),
-        "/human/email",
-        json!({"email": "a@example.com"}),
-    );
-    let id = fx.create_ok(body).await;
+    let id = human_in(&fx, UserState::Initial).await;
     act(&fx, &id, "deactivate")
         .await
         .assert_error(400, 9, "COMMAND-gvx4kct9r2");
@@ -77,7 +78,50 @@ async fn reactivating_an_active_user_is_a_failed_precondition() {
     let id = fx.human("alice").await;
     act(&fx, &id, "reactivate")
         .await
-        .assert_error(400, 9, "COMMAND-6M0sf");
+        .assert_error(400, 9, "COMMAND-s5qqcz97hf");
+}
+
+#[tokio::test]
+async fn a_locked_user_can_be_deactivated_and_is_then_inactive() {
+    let fx = Fixture::start().await;
+    let id = human_in(&fx, UserState::Locked).await;
+    act(&fx, &id, "deactivate").await.ok();
+    assert_eq!(fx.user(&id).await["state"], "USER_STATE_INACTIVE");
+}
+
+#[tokio::test]
+async fn reactivating_a_locked_user_is_a_failed_precondition() {
+    let fx = Fixture::start().await;
+    let id = human_in(&fx, UserState::Locked).await;
+    act(&fx, &id, "reactivate")
+        .await
+        .assert_error(400, 9, "COMMAND-s5qqcz97hf");
+}
+
+#[tokio::test]
+async fn locking_an_inactive_user_is_a_failed_precondition() {
+    let fx = Fixture::start().await;
+    let id = human_in(&fx, UserState::Inactive).await;
+    act(&fx, &id, "lock")
+        .await
+        .assert_error(400, 9, "COMMAND-lgws8wtsqf");
+}
+
+#[tokio::test]
+async fn an_initial_user_can_be_locked() {
+    let fx = Fixture::start().await;
+    let id = human_in(&fx, UserState::Initial).await;
+    act(&fx, &id, "lock").await.ok();
+    assert_eq!(fx.user(&id).await["state"], "USER_STATE_LOCKED");
+}
+
+#[tokio::test]
+async fn unlocking_an_inactive_user_is_a_failed_precondition() {
+    let fx = Fixture::start().await;
+    let id = human_in(&fx, UserState::Inactive).await;
+    act(&fx, &id, "unlock")
+        .await
+        .assert_error(400, 9, "COMMAND-olb9vb0oca");
 }
 
 #[tokio::test]
@@ -97,7 +141,7 @@ async fn locking_a_locked_user_is_a_failed_precondition() {
     act(&fx, &id, "lock").await.ok();
     act(&fx, &id, "lock")
         .await
-        .assert_error(400, 9, "COMMAND-3NN8v");
+        .assert_error(400, 9, "COMMAND-lgws8wtsqf");
 }
 
 #[tokio::test]
@@ -110,9 +154,14 @@ async fn unlocking_an_unlocked_user_is_a_failed_precondition() {
 }
 
 #[tokio::test]
-async fn state_changes_on_a_missing_user_are_not_found() {
+async fn state_changes_on_a_missing_user_are_not_found_with_each_commands_id() {
     let fx = Fixture::start().await;
-    act(&fx, "nobody", "lock")
-        .await
-        .assert_error(404, 5, "QUERY-Dfbg2");
+    for (action, id) in [
+        ("deactivate", "COMMAND-5gp2p62iin"),
+        ("reactivate", "COMMAND-9hy5kzbuk6"),
+        ("lock", "COMMAND-450yxuqrh1"),
+        ("unlock", "COMMAND-x377t913pw"),
+    ] {
+        act(&fx, "nobody", action).await.assert_error(404, 5, id);
+    }
 }

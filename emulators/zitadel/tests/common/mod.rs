@@ -220,6 +220,72 @@ impl Fixture {
         }
     }
 
+    /// A client-credentials token request with HTTP Basic `client_id:secret`.
+    pub async fn client_credentials_request(
+        &self,
+        client_id: &str,
+        secret: &str,
+        scope: &str,
+    ) -> Reply {
+        let response = self
+            .http
+            .post(format!("{}/oauth/v2/token", self.emulator.url()))
+            .basic_auth(client_id, Some(secret))
+            .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+            .send()
+            .await
+            .expect("request completes");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.json().await.unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// AddSecret for a machine user; returns the client secret.
+    pub async fn add_secret(&self, user_id: &str) -> String {
+        let reply = self
+            .post(&format!("/v2/users/{user_id}/secret"), json!({}))
+            .await;
+        reply.ok()["clientSecret"]
+            .as_str()
+            .expect("clientSecret")
+            .to_owned()
+    }
+
+    /// A state change (`deactivate`, `reactivate`, `lock`, `unlock`) as the admin.
+    pub async fn act(&self, user_id: &str, action: &str) -> Reply {
+        self.post(&format!("/v2/users/{user_id}/{action}"), json!({}))
+            .await
+    }
+
+    /// CreateInviteCode with `returnCode`.
+    pub async fn invite_code(&self, user_id: &str) -> Reply {
+        self.post(
+            &format!("/v2/users/{user_id}/invite_code"),
+            json!({"returnCode": {}}),
+        )
+        .await
+    }
+
+    /// CreatePasskeyRegistrationLink with `returnCode`; returns `(code id, code)`.
+    pub async fn passkey_code(&self, user_id: &str) -> (String, String) {
+        let reply = self
+            .post(
+                &format!("/v2/users/{user_id}/passkeys/registration_link"),
+                json!({"returnCode": {}}),
+            )
+            .await;
+        let code = &reply.ok()["code"];
+        (
+            code["id"].as_str().expect("code id").to_owned(),
+            code["code"].as_str().expect("code").to_owned(),
+        )
+    }
+
     /// An access token for a key file, via the JWT-profile grant with the API scope.
     pub async fn access_token(&self, key_file: &str) -> String {
         let assertion = Assertion::for_key(key_file, &self.emulator.issuer()).sign();
@@ -255,6 +321,18 @@ pub fn human_request(org: &str) -> Value {
             "email": {"email": "alice@example.com", "isVerified": true},
         },
     })
+}
+
+/// A password the default complexity policy accepts.
+pub const PASSWORD: &str = "Sup3r-Secret!";
+
+/// [`human_request`] with an initial password.
+pub fn human_with_password(org: &str) -> Value {
+    with(
+        human_request(org),
+        "/human/password",
+        json!({"password": PASSWORD}),
+    )
 }
 
 /// A valid CreateUser body for a machine user.
