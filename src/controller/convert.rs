@@ -47,3 +47,10 @@ pub fn phone_verification(verification: crd::PhoneVerification) -> wire::PhoneVe
         crd::PhoneVerification::Verified => wire::PhoneVerification::IsVerified(true),
     }
 }
+
+/// `at` as a status timestamp. `metav1.Time` is serialised to whole seconds, so finer precision
+/// would make every computed status differ from the stored one and write it on every reconcile.
+pub fn status_time(at: jiff::Timestamp) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Time {
+    let seconds = jiff::Timestamp::from_second(at.as_second()).unwrap_or(at);
+    k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(seconds)
+}

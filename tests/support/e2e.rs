@@ -207,6 +207,11 @@ impl Harness {
             .expect("this test needs the emulators (unset E2E_KUBECONFIG)")
     }
 
+    /// Where ZITADEL serves its API (and, for the emulator, its token endpoint).
+    pub fn zitadel_url(&self) -> &str {
+        &self.zitadel_url
+    }
+
     /// Whether this run talks to a real cluster and ZITADEL.
     pub fn is_real(&self) -> bool {
         self.emulators.is_none()

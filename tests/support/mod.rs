@@ -3,4 +3,5 @@
 #![allow(dead_code)]
 
 pub mod chart;
+pub mod consumer;
 pub mod e2e;

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::super::convert::status_time;
 use super::super::failure::Blocker;
 use crate::crd::{
     CredentialKind, CredentialStatus, ExpiringCredentialSpec, MachineCredentialsSpec,
@@ -348,7 +349,7 @@ pub fn plan_credentials(
 
 /// The status entries for what `ledger` holds and retires.
 pub fn credential_statuses(ledger: &Ledger) -> Vec<CredentialStatus> {
-    let time = |t: Option<Timestamp>| t.map(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time);
+    let time = |t: Option<Timestamp>| t.map(status_time);
     let held = ledger.held.iter().map(|h| CredentialStatus {
         kind: h.kind,
         name: h.name.clone(),
@@ -444,3 +445,7 @@ impl Due {
         self.0 = Some(self.0.map_or(delay, |d| d.min(delay)));
     }
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

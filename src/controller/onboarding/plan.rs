@@ -4,8 +4,7 @@
 //! records, per code, the value it was issued under. A crash between two codes re-issues only
 //! the one in flight (its value was never stored), not those already recorded.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-
+use crate::controller::convert::status_time;
 use crate::crd::{
     EmailVerification, HumanSpec, InviteDelivery, InviteProgress, OnboardingStatus,
     PasskeyDelivery, PhoneVerification,
@@ -171,7 +170,7 @@ pub fn onboarding_status(human: &HumanSpec, ledger: &Ledger) -> Option<Onboardin
         .passkey_registration
         .as_ref()
         .and_then(|_| ledger.issued.get(&OneTime::PasskeyLink))
-        .map(|issued| Time(issued.at));
+        .map(|issued| status_time(issued.at));
     (invite.is_some() || passkey_link_issued_at.is_some()).then_some(OnboardingStatus {
         invite,
         passkey_link_issued_at,
