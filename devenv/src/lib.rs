@@ -141,6 +141,7 @@ impl DevEnv {
             watch_namespaces: Vec::new(),
             concurrency: 4,
             resync_interval: Duration::from_secs(60),
+            credential_check_interval: Duration::from_secs(3600),
             metrics_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             leader_election: None,
             allow_adoption: false,
