@@ -111,10 +111,12 @@ async fn every_stored_machine_credential_authenticates_a_workload_as_the_machine
         ]
     );
     let serialized = serde_json::to_string(&status).unwrap();
-    for value in data.values() {
+    for (key, value) in &data {
+        // The client id is the username, which the status may name; everything else is secret.
+        let secret = key != "clientId";
         assert!(
-            !serialized.contains(value.as_str()),
-            "no value in the status"
+            !(secret && serialized.contains(value.as_str())),
+            "{key} in the status"
         );
     }
 }
@@ -275,19 +277,28 @@ async fn a_lost_add_secret_answer_is_healed_by_adding_it_again() {
 }
 
 #[tokio::test]
-async fn a_failed_secret_write_after_issuing_revokes_what_was_issued_and_ends_with_one_of_each() {
+async fn a_failed_secret_write_after_issuing_revokes_what_was_issued_and_ends_with_one_token() {
     let mut harness = Harness::environment(Options::default()).await;
-    // The first write creates the Secret with the pending record; the second, with the values,
-    // is a replace ("update"): it fails once.
+    // The first write creates the Secret with the pending record; the second, with the value,
+    // is a replace ("update"): it fails once. A token only: an AddKey that times out on a
+    // loaded machine would fail a different write first.
     harness
         .emulators()
         .kube
         .fail_next("update", "secrets", None, 1, 500);
     harness.start_operator();
-    harness.create(bot().build()).await;
+    harness
+        .create(UserBuilder::machine("bot").pat("ci", "2160h", None).build())
+        .await;
     let id = user_id(&harness.wait_ready("bot").await);
-    assert_exactly_the_stored_credentials_work(&harness, &id).await;
     let zitadel = &harness.emulators().zitadel;
+    assert_eq!(zitadel.user_pat_ids(&id).len(), 1, "one token in ZITADEL");
+    let token = bot_secret(&harness).await["ci.token"].clone();
+    assert!(
+        Consumer::new(harness.zitadel_url())
+            .pat_works(&token, &id)
+            .await
+    );
     assert_eq!(zitadel.calls("AddPersonalAccessToken"), 2);
     assert_eq!(
         zitadel.calls("RemovePersonalAccessToken"),
