@@ -176,3 +176,155 @@ pub fn onboarding_status(human: &HumanSpec, ledger: &Ledger) -> Option<Onboardin
         passkey_link_issued_at,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+
+    use super::*;
+    use crate::fixtures::{UserBuilder, zitadel_user_for};
+    use crate::secrets::Issued;
+
+    fn human(builder: UserBuilder) -> (HumanSpec, ZitadelUser) {
+        let user = builder.build();
+        let found = zitadel_user_for(&user, "u1");
+        (user.spec.human.expect("a human"), found)
+    }
+
+    fn unverified(mut found: ZitadelUser) -> ZitadelUser {
+        if let Some(human) = found.human.as_mut() {
+            human.email.is_verified = false;
+        }
+        found
+    }
+
+    fn issued_for(entries: &[(OneTime, &str)]) -> Ledger {
+        Ledger {
+            issued: entries
+                .iter()
+                .map(|(what, value)| {
+                    let issued = Issued {
+                        for_value: (*value).to_owned(),
+                        at: Timestamp::UNIX_EPOCH,
+                    };
+                    (*what, issued)
+                })
+                .collect(),
+            ..Ledger::default()
+        }
+    }
+
+    fn kinds(plan: &OnboardingPlan) -> Vec<OneTime> {
+        plan.issue.iter().map(Issue::one_time).collect()
+    }
+
+    #[test]
+    fn an_invite_and_a_passkey_link_are_issued_once() {
+        let (spec, found) = human(
+            UserBuilder::human("alice")
+                .invite(InviteDelivery::ReturnCode)
+                .passkey_registration(None),
+        );
+        let first = plan_onboarding(
+            &spec,
+            &found,
+            &Ledger::default(),
+            None,
+            (false, false),
+            true,
+        );
+        assert_eq!(kinds(&first), [OneTime::Invite, OneTime::PasskeyLink]);
+        let done = issued_for(&[(OneTime::Invite, ""), (OneTime::PasskeyLink, "")]);
+        let again = plan_onboarding(&spec, &found, &done, None, (false, false), false);
+        assert_eq!(again, OnboardingPlan::default());
+    }
+
+    #[test]
+    fn a_completed_onboarding_never_asks_for_an_invite_again_not_even_on_reissue() {
+        let (spec, found) = human(UserBuilder::human("alice").invite(InviteDelivery::SendCode));
+        let completed = Ledger {
+            invite_completed: true,
+            ..issued_for(&[(OneTime::Invite, "")])
+        };
+        let plan = plan_onboarding(&spec, &found, &completed, Some("2"), (false, false), false);
+        assert_eq!(plan, OnboardingPlan::default());
+    }
+
+    #[test]
+    fn a_new_reissue_value_reissues_the_codes_still_of_use_once() {
+        let (spec, found) = human(
+            UserBuilder::human("alice")
+                .email("alice@acme.example", EmailVerification::ReturnCode)
+                .invite(InviteDelivery::ReturnCode),
+        );
+        let found = unverified(found);
+        let ledger = issued_for(&[(OneTime::Invite, "")]);
+        let plan = plan_onboarding(&spec, &found, &ledger, Some("r1"), (false, false), false);
+        assert_eq!(kinds(&plan), [OneTime::Invite, OneTime::EmailCode]);
+        assert_eq!(plan.issue[1], Issue::EmailCode(CodeDelivery::ReturnCode {}));
+
+        let done = issued_for(&[(OneTime::Invite, "r1"), (OneTime::EmailCode, "r1")]);
+        let again = plan_onboarding(&spec, &found, &done, Some("r1"), (false, false), false);
+        assert_eq!(again, OnboardingPlan::default(), "once per value");
+    }
+
+    #[test]
+    fn a_verified_email_gets_no_new_code_on_reissue() {
+        let (spec, found) =
+            human(UserBuilder::human("alice").email("a@acme.example", EmailVerification::SendCode));
+        let plan = plan_onboarding(
+            &spec,
+            &found,
+            &Ledger::default(),
+            Some("r1"),
+            (false, false),
+            false,
+        );
+        assert_eq!(plan, OnboardingPlan::default());
+    }
+
+    #[test]
+    fn codes_issued_at_creation_count_for_the_reissue_value_present_then() {
+        let (spec, found) = human(
+            UserBuilder::human("alice").email("a@acme.example", EmailVerification::ReturnCode),
+        );
+        let found = unverified(found);
+        let plan = plan_onboarding(
+            &spec,
+            &found,
+            &Ledger::default(),
+            Some("r1"),
+            (false, false),
+            true,
+        );
+        assert!(plan.issue.is_empty());
+        assert_eq!(plan.record_issued, [OneTime::EmailCode]);
+    }
+
+    #[test]
+    fn a_passkey_link_is_built_from_its_template() {
+        let link = passkey_link(
+            "https://login.example/p?u={{.UserID}}&o={{.OrgID}}&i={{.CodeID}}&c={{.Code}}",
+            "u1",
+            "o1",
+            "i1",
+            "c1",
+        );
+        assert_eq!(link, "https://login.example/p?u=u1&o=o1&i=i1&c=c1");
+    }
+
+    #[test]
+    fn the_status_says_completed_once_zitadel_refused_an_invite() {
+        let (spec, _) = human(UserBuilder::human("alice").invite(InviteDelivery::ReturnCode));
+        assert_eq!(onboarding_status(&spec, &Ledger::default()), None);
+        let issued = issued_for(&[(OneTime::Invite, "")]);
+        let status = onboarding_status(&spec, &issued).unwrap();
+        assert_eq!(status.invite, Some(InviteProgress::Issued));
+        let completed = Ledger {
+            invite_completed: true,
+            ..issued
+        };
+        let status = onboarding_status(&spec, &completed).unwrap();
+        assert_eq!(status.invite, Some(InviteProgress::Completed));
+    }
+}
