@@ -345,7 +345,8 @@ impl UserBuilder {
     }
 }
 
-fn expiring(
+/// A key or token spec `name` living `expires_after`, rotated `rotate_before` it expires.
+pub fn expiring(
     name: &str,
     expires_after: &str,
     rotate_before: Option<&str>,

@@ -185,12 +185,7 @@ async fn the_rotate_annotation_rotates_every_credential_once_per_value() {
     let consumer = Consumer::new(harness.zitadel_url());
 
     harness
-        .edit("bot", |user| {
-            user.metadata
-                .annotations
-                .get_or_insert_default()
-                .insert(ROTATE_ANNOTATION.to_owned(), "2026-12-01".to_owned());
-        })
+        .annotate("bot", ROTATE_ANNOTATION, "2026-12-01")
         .await;
     let rotated = harness
         .wait_for("bot", "rotatedFor 2026-12-01", |user| {
@@ -445,14 +440,7 @@ async fn an_invite_code_lands_in_the_secret_and_onboarding_ends_once_the_person_
 
     // The person accepts the invite; a reissue request then finds onboarding complete.
     assert!(zitadel.complete_invite(&id));
-    harness
-        .edit("alice", |user| {
-            user.metadata
-                .annotations
-                .get_or_insert_default()
-                .insert(REISSUE_ANNOTATION.to_owned(), "1".to_owned());
-        })
-        .await;
+    harness.annotate("alice", REISSUE_ANNOTATION, "1").await;
     let done = harness
         .wait_for("alice", "onboarding completed", |user| {
             user.status
@@ -501,14 +489,7 @@ async fn reissue_issues_each_code_once_per_value_even_across_a_crash_in_the_midd
         .emulators()
         .zitadel
         .inject("CreatePasskeyRegistrationLink", unavailable(usize::MAX));
-    harness
-        .edit("alice", |user| {
-            user.metadata
-                .annotations
-                .get_or_insert_default()
-                .insert(REISSUE_ANNOTATION.to_owned(), "r1".to_owned());
-        })
-        .await;
+    harness.annotate("alice", REISSUE_ANNOTATION, "r1").await;
     harness.wait_reason("alice", "ZitadelUnavailable").await;
     harness.crash_operator().await;
     harness.emulators().zitadel.clear_faults();

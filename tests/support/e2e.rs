@@ -330,6 +330,17 @@ impl Harness {
             .expect("the spec is updated");
     }
 
+    /// Sets the annotation `key` of `name` to `value` (no spec change, so no new generation).
+    pub async fn annotate(&self, name: &str, key: &str, value: &str) {
+        self.edit(name, |user| {
+            user.metadata
+                .annotations
+                .get_or_insert_default()
+                .insert(key.to_owned(), value.to_owned());
+        })
+        .await;
+    }
+
     /// Deletes `name` (the operator's finalizer decides when it is gone).
     pub async fn delete(&self, name: &str) {
         self.users()

@@ -3,7 +3,8 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 use super::*;
-use crate::crd::{ClientSecretSpec, ExpiringCredentialSpec};
+use crate::crd::ClientSecretSpec;
+use crate::fixtures::expiring;
 use crate::secrets::{PendingCredential, RetiringCredential};
 
 const NOW: i64 = 1_800_000_000;
@@ -15,18 +16,6 @@ fn at(second: i64) -> Timestamp {
 
 fn spec() -> MachineCredentialsSpec {
     MachineCredentialsSpec::default()
-}
-
-fn expiring(
-    name: &str,
-    expires_after: &str,
-    rotate_before: Option<&str>,
-) -> ExpiringCredentialSpec {
-    ExpiringCredentialSpec {
-        name: name.to_owned(),
-        expires_after: expires_after.to_owned(),
-        rotate_before: rotate_before.map(str::to_owned),
-    }
 }
 
 fn with_pat(mut spec: MachineCredentialsSpec, name: &str) -> MachineCredentialsSpec {

@@ -214,6 +214,17 @@ mod tests {
         }
     }
 
+    /// Plans with no codes pending from the sync step.
+    fn plan(
+        spec: &HumanSpec,
+        found: &ZitadelUser,
+        ledger: &Ledger,
+        reissue: Option<&str>,
+        just_created: bool,
+    ) -> OnboardingPlan {
+        plan_onboarding(spec, found, ledger, reissue, (false, false), just_created)
+    }
+
     fn kinds(plan: &OnboardingPlan) -> Vec<OneTime> {
         plan.issue.iter().map(Issue::one_time).collect()
     }
@@ -225,17 +236,10 @@ mod tests {
                 .invite(InviteDelivery::ReturnCode)
                 .passkey_registration(None),
         );
-        let first = plan_onboarding(
-            &spec,
-            &found,
-            &Ledger::default(),
-            None,
-            (false, false),
-            true,
-        );
+        let first = plan(&spec, &found, &Ledger::default(), None, true);
         assert_eq!(kinds(&first), [OneTime::Invite, OneTime::PasskeyLink]);
         let done = issued_for(&[(OneTime::Invite, ""), (OneTime::PasskeyLink, "")]);
-        let again = plan_onboarding(&spec, &found, &done, None, (false, false), false);
+        let again = plan(&spec, &found, &done, None, false);
         assert_eq!(again, OnboardingPlan::default());
     }
 
@@ -246,7 +250,7 @@ mod tests {
             invite_completed: true,
             ..issued_for(&[(OneTime::Invite, "")])
         };
-        let plan = plan_onboarding(&spec, &found, &completed, Some("2"), (false, false), false);
+        let plan = plan(&spec, &found, &completed, Some("2"), false);
         assert_eq!(plan, OnboardingPlan::default());
     }
 
@@ -259,12 +263,15 @@ mod tests {
         );
         let found = unverified(found);
         let ledger = issued_for(&[(OneTime::Invite, "")]);
-        let plan = plan_onboarding(&spec, &found, &ledger, Some("r1"), (false, false), false);
-        assert_eq!(kinds(&plan), [OneTime::Invite, OneTime::EmailCode]);
-        assert_eq!(plan.issue[1], Issue::EmailCode(CodeDelivery::ReturnCode {}));
+        let first = plan(&spec, &found, &ledger, Some("r1"), false);
+        assert_eq!(kinds(&first), [OneTime::Invite, OneTime::EmailCode]);
+        assert_eq!(
+            first.issue[1],
+            Issue::EmailCode(CodeDelivery::ReturnCode {})
+        );
 
         let done = issued_for(&[(OneTime::Invite, "r1"), (OneTime::EmailCode, "r1")]);
-        let again = plan_onboarding(&spec, &found, &done, Some("r1"), (false, false), false);
+        let again = plan(&spec, &found, &done, Some("r1"), false);
         assert_eq!(again, OnboardingPlan::default(), "once per value");
     }
 
@@ -272,14 +279,7 @@ mod tests {
     fn a_verified_email_gets_no_new_code_on_reissue() {
         let (spec, found) =
             human(UserBuilder::human("alice").email("a@acme.example", EmailVerification::SendCode));
-        let plan = plan_onboarding(
-            &spec,
-            &found,
-            &Ledger::default(),
-            Some("r1"),
-            (false, false),
-            false,
-        );
+        let plan = plan(&spec, &found, &Ledger::default(), Some("r1"), false);
         assert_eq!(plan, OnboardingPlan::default());
     }
 
@@ -289,14 +289,7 @@ mod tests {
             UserBuilder::human("alice").email("a@acme.example", EmailVerification::ReturnCode),
         );
         let found = unverified(found);
-        let plan = plan_onboarding(
-            &spec,
-            &found,
-            &Ledger::default(),
-            Some("r1"),
-            (false, false),
-            true,
-        );
+        let plan = plan(&spec, &found, &Ledger::default(), Some("r1"), true);
         assert!(plan.issue.is_empty());
         assert_eq!(plan.record_issued, [OneTime::EmailCode]);
     }
