@@ -21,6 +21,15 @@ use zitadel_user_operator::crd::{
 use zitadel_user_operator::fixtures::UserBuilder;
 use zitadel_user_operator::names::{REISSUE_ANNOTATION, ROTATE_ANNOTATION};
 
+/// Options with a generous ZITADEL deadline: an AddKey (RSA key generation) must not time out on
+/// a loaded machine, which would lose one more answer than the test counts.
+fn patient() -> Options {
+    Options {
+        zitadel_timeout: Duration::from_secs(15),
+        ..Options::default()
+    }
+}
+
 fn unavailable(times: usize) -> Fault {
     Fault::Fail {
         times,
@@ -240,7 +249,7 @@ async fn the_rotate_annotation_rotates_every_credential_once_per_value() {
 /// Loses the answer to the first `rpc` call (ZITADEL executes it) and checks the user ends with
 /// exactly the stored credentials valid.
 async fn lose_the_first_answer_of(rpc: &str) {
-    let mut harness = Harness::environment(Options::default()).await;
+    let mut harness = Harness::environment(patient()).await;
     harness
         .emulators()
         .zitadel
@@ -271,34 +280,56 @@ async fn a_lost_add_secret_answer_is_healed_by_adding_it_again() {
     lose_the_first_answer_of("AddSecret").await;
 }
 
-#[tokio::test]
-async fn a_failed_secret_write_after_issuing_revokes_what_was_issued_and_ends_with_one_token() {
-    let mut harness = Harness::environment(Options::default()).await;
+/// Fails the Secret write that stores the value `add` returned for the only credential of
+/// `user`; checks the value was revoked with `remove` and the user ends with one that works.
+async fn fail_the_value_write(user: UserBuilder, add: &str, remove: &str) -> (Harness, String) {
+    let mut harness = Harness::environment(patient()).await;
     // The first write creates the Secret with the pending record; the second, with the value,
-    // is a replace ("update"): it fails once. A token only: an AddKey that times out on a
-    // loaded machine would fail a different write first.
+    // is a replace ("update"): it fails once.
     harness
         .emulators()
         .kube
         .fail_next("update", "secrets", None, 1, 500);
     harness.start_operator();
-    harness
-        .create(UserBuilder::machine("bot").pat("ci", "2160h", None).build())
-        .await;
+    harness.create(user.build()).await;
     let id = user_id(&harness.wait_ready("bot").await);
     let zitadel = &harness.emulators().zitadel;
-    assert_eq!(zitadel.user_pat_ids(&id).len(), 1, "one token in ZITADEL");
+    assert_eq!(zitadel.calls(add), 2, "{add} again after the failed write");
+    assert_eq!(zitadel.calls(remove), 1, "the unstored value was revoked");
+    (harness, id)
+}
+
+#[tokio::test]
+async fn a_failed_secret_write_after_add_personal_access_token_revokes_the_unstored_token() {
+    let bot = UserBuilder::machine("bot").pat("ci", "2160h", None);
+    let (harness, id) =
+        fail_the_value_write(bot, "AddPersonalAccessToken", "RemovePersonalAccessToken").await;
+    assert_eq!(harness.emulators().zitadel.user_pat_ids(&id).len(), 1);
     let token = bot_secret(&harness).await["ci.token"].clone();
+    let consumer = Consumer::new(harness.zitadel_url());
+    assert!(consumer.pat_works(&token, &id).await);
+}
+
+#[tokio::test]
+async fn a_failed_secret_write_after_add_key_revokes_the_unstored_key() {
+    let bot = UserBuilder::machine("bot").key("default", "8760h", None);
+    let (harness, id) = fail_the_value_write(bot, "AddKey", "RemoveKey").await;
+    assert_eq!(harness.emulators().zitadel.user_key_ids(&id).len(), 1);
+    let key_file = bot_secret(&harness).await["default.json"].clone();
+    let consumer = Consumer::new(harness.zitadel_url());
+    assert!(consumer.key_file_works(&key_file, &id).await);
+}
+
+#[tokio::test]
+async fn a_failed_secret_write_after_add_secret_removes_the_unstored_secret() {
+    let bot = UserBuilder::machine("bot").username("bot").client_secret();
+    let (harness, id) = fail_the_value_write(bot, "AddSecret", "RemoveSecret").await;
+    let data = bot_secret(&harness).await;
+    let consumer = Consumer::new(harness.zitadel_url());
     assert!(
-        Consumer::new(harness.zitadel_url())
-            .pat_works(&token, &id)
+        consumer
+            .client_secret_works(&data["clientId"], &data["clientSecret"], &id)
             .await
-    );
-    assert_eq!(zitadel.calls("AddPersonalAccessToken"), 2);
-    assert_eq!(
-        zitadel.calls("RemovePersonalAccessToken"),
-        1,
-        "the unstored token was revoked"
     );
 }
 
