@@ -15,6 +15,7 @@ mod create;
 mod credentials;
 mod failure;
 mod identity;
+mod lifecycle;
 mod observe;
 mod observed;
 mod onboarding;
