@@ -7,13 +7,22 @@
 
 mod support;
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
 use kube::CustomResourceExt;
 use kube::core::cel::Validator;
 use serde_json::{Value, json};
-use zitadel_user_operator::crd::{EmailVerification, User, crd_yaml};
+use zitadel_user_operator::crd::{
+    DesiredState, EmailVerification, InviteDelivery, PasskeyDelivery, PhoneVerification, User,
+    crd_yaml,
+};
 use zitadel_user_operator::fixtures::UserBuilder;
+use zitadel_user_operator::names::{REISSUE_ANNOTATION, ROTATE_ANNOTATION};
+use zitadel_user_operator::secrets::{self, secret_name};
 
 const CRD_FILE: &str = "crds/users.zitadel-user-operator.dev.yaml";
+const EXAMPLES_DIR: &str = "examples";
 
 fn schema() -> Value {
     let crd = User::crd();
@@ -273,32 +282,187 @@ fn a_hashed_password_requires_a_secret_ref() {
     assert_rejected(&user, None, "password.hashed requires password.secretRef");
 }
 
-#[test]
-fn every_example_is_a_valid_resource() {
-    let mut users = 0;
-    for entry in std::fs::read_dir("examples").expect("examples/ exists") {
-        let path = entry.expect("readable entry").path();
+/// The YAML documents of every file directly in `dir`, with the file they come from.
+fn documents_in(dir: &Path) -> Vec<(PathBuf, Value)> {
+    let mut documents = Vec::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{} is readable: {e}", dir.display()))
+        .map(|entry| entry.expect("readable entry").path())
+        .filter(|path| path.is_file())
+        .collect();
+    paths.sort();
+    for path in paths {
         let text = std::fs::read_to_string(&path).expect("readable example");
         for document in serde_saphyr::from_multiple::<Value>(&text).expect("valid YAML") {
-            if document["kind"] != "User" {
-                continue;
-            }
-            let user: User = serde_json::from_value(document.clone())
-                .unwrap_or_else(|e| panic!("{} does not match the User type: {e}", path.display()));
-            assert_eq!(
-                cel_violations(&document, None),
-                Vec::<String>::new(),
-                "{} breaks a rule",
-                path.display()
-            );
-            assert!(user.spec.human.is_some() != user.spec.machine.is_some());
-            users += 1;
+            documents.push((path.clone(), document));
         }
     }
+    documents
+}
+
+/// The example `User`s (the files directly in `examples/`), each checked against the type and
+/// every CEL rule.
+fn example_users() -> Vec<User> {
+    let mut users = Vec::new();
+    for (path, document) in documents_in(Path::new(EXAMPLES_DIR)) {
+        if document["kind"] != "User" {
+            continue;
+        }
+        let user: User = serde_json::from_value(document.clone())
+            .unwrap_or_else(|e| panic!("{} does not match the User type: {e}", path.display()));
+        assert_eq!(
+            cel_violations(&document, None),
+            Vec::<String>::new(),
+            "{} breaks a rule",
+            path.display()
+        );
+        assert!(user.spec.human.is_some() != user.spec.machine.is_some());
+        users.push(user);
+    }
+    users
+}
+
+/// The Secret keys the operator can write for `user`, as `src/secrets` names them.
+fn secret_keys_of(user: &User) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    if let Some(human) = &user.spec.human {
+        if human.email.verification == EmailVerification::ReturnCode {
+            keys.insert(secrets::EMAIL_CODE_KEY.to_owned());
+        }
+        if human
+            .phone
+            .as_ref()
+            .is_some_and(|p| p.verification == PhoneVerification::ReturnCode)
+        {
+            keys.insert(secrets::PHONE_CODE_KEY.to_owned());
+        }
+        if human.password.as_ref().and_then(|p| p.generate) == Some(true) {
+            keys.insert(secrets::PASSWORD_KEY.to_owned());
+        }
+        if human
+            .invite
+            .as_ref()
+            .is_some_and(|i| i.delivery == InviteDelivery::ReturnCode)
+        {
+            keys.insert(secrets::INVITE_CODE_KEY.to_owned());
+        }
+        if let Some(passkey) = &human.passkey_registration
+            && passkey.delivery == PasskeyDelivery::ReturnCode
+        {
+            keys.insert(secrets::PASSKEY_CODE_ID_KEY.to_owned());
+            keys.insert(secrets::PASSKEY_CODE_KEY.to_owned());
+            if passkey.link_template.is_some() {
+                keys.insert(secrets::PASSKEY_LINK_KEY.to_owned());
+            }
+        }
+    }
+    if let Some(credentials) = user
+        .spec
+        .machine
+        .as_ref()
+        .and_then(|m| m.credentials.as_ref())
+    {
+        if credentials.client_secret.is_some() {
+            keys.insert(secrets::CLIENT_ID_KEY.to_owned());
+            keys.insert(secrets::CLIENT_SECRET_KEY.to_owned());
+        }
+        keys.extend(
+            credentials
+                .keys
+                .iter()
+                .map(|k| secrets::key_file_key(&k.name)),
+        );
+        keys.extend(
+            credentials
+                .personal_access_tokens
+                .iter()
+                .map(|p| secrets::token_key(&p.name)),
+        );
+    }
+    keys
+}
+
+#[test]
+fn every_example_is_a_valid_resource() {
+    let users = example_users();
     assert!(
-        users >= 4,
-        "expected at least four example Users, found {users}"
+        users.len() >= 6,
+        "expected at least six example Users, found {}",
+        users.len()
     );
+}
+
+#[test]
+fn the_quickstart_examples_are_only_users_and_secrets() {
+    // `kubectl apply -f examples/` (not recursive) runs against the Kubernetes emulator, which
+    // serves only what the operator needs; workloads live in subdirectories.
+    for (path, document) in documents_in(Path::new(EXAMPLES_DIR)) {
+        let kind = (document["apiVersion"].as_str(), document["kind"].as_str());
+        assert!(
+            matches!(
+                kind,
+                (Some("zitadel-user-operator.dev/v1alpha1"), Some("User"))
+                    | (Some("v1"), Some("Secret"))
+            ),
+            "{} has a {kind:?}, which the quickstart cannot apply",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn every_example_workload_mounts_a_secret_key_an_example_user_produces() {
+    let produced: BTreeMap<String, BTreeSet<String>> = example_users()
+        .iter()
+        .map(|user| (secret_name(user), secret_keys_of(user)))
+        .collect();
+    let workloads = documents_in(&Path::new(EXAMPLES_DIR).join("workloads"));
+    assert!(!workloads.is_empty(), "examples/workloads/ has no workload");
+    let mut mounted = 0;
+    for (path, document) in workloads {
+        let where_ = path.display();
+        assert_eq!(document["apiVersion"], "apps/v1", "{where_}");
+        assert_eq!(document["kind"], "Deployment", "{where_}");
+        assert!(
+            document["metadata"].get("namespace").is_none(),
+            "{where_} names a namespace; examples apply to the current one"
+        );
+        let pod = &document["spec"]["template"]["spec"];
+        for volume in pod["volumes"].as_array().into_iter().flatten() {
+            let Some(secret) = volume.get("secret") else {
+                continue;
+            };
+            let name = secret["secretName"].as_str().unwrap_or_default();
+            let keys = produced.get(name).unwrap_or_else(|| {
+                panic!("{where_} mounts Secret {name:?}, which no example User owns")
+            });
+            let items = secret["items"].as_array().cloned().unwrap_or_default();
+            assert!(
+                !items.is_empty(),
+                "{where_} mounts all of {name}: name the key"
+            );
+            for item in items {
+                let key = item["key"].as_str().unwrap_or_default();
+                assert!(
+                    keys.contains(key),
+                    "{where_} mounts key {key:?} of {name}, which holds only {keys:?}"
+                );
+                mounted += 1;
+            }
+            let volume_name = &volume["name"];
+            let read_only_mount = pod["containers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|c| c["volumeMounts"].as_array().cloned().unwrap_or_default())
+                .any(|m| &m["name"] == volume_name && m["readOnly"] == true);
+            assert!(
+                read_only_mount,
+                "{where_} mounts {name} writable or not at all"
+            );
+        }
+    }
+    assert!(mounted > 0, "no example workload mounts a User's Secret");
 }
 
 #[test]
@@ -307,4 +471,190 @@ fn the_operators_owner_metadata_key_is_reserved() {
         .metadata(zitadel_user_operator::names::OWNER_METADATA_KEY, "someone")
         .json();
     assert_rejected(&user, None, "is reserved for the operator");
+}
+
+#[test]
+fn credentials_exist_only_on_machines_and_onboarding_only_on_humans() {
+    let schema = schema();
+    let spec = &schema["properties"]["spec"]["properties"];
+    let human = spec["human"]["properties"]
+        .as_object()
+        .expect("human fields");
+    let machine = spec["machine"]["properties"]
+        .as_object()
+        .expect("machine fields");
+    assert!(machine.contains_key("credentials") && !human.contains_key("credentials"));
+    for onboarding in ["invite", "passkeyRegistration", "idpLinks", "totp"] {
+        assert!(human.contains_key(onboarding), "humans have {onboarding}");
+        assert!(
+            !machine.contains_key(onboarding),
+            "machines have no {onboarding}"
+        );
+    }
+}
+
+#[test]
+fn a_machine_with_every_credential_and_a_human_with_every_onboarding_field_are_accepted() {
+    let machine = UserBuilder::machine("bot")
+        .state(DesiredState::Active)
+        .annotation(ROTATE_ANNOTATION, "2026-01")
+        .client_secret()
+        .key("default", "8760h", None)
+        .key("backup", "720h", Some("168h"))
+        .pat("ci", "720h", Some("72h"))
+        .pat("ci.nightly", "1m", None)
+        .rotation_grace_period("1h30m")
+        .json();
+    assert_eq!(cel_violations(&machine, None), Vec::<String>::new());
+
+    let human = UserBuilder::human("alice")
+        .state(DesiredState::Inactive)
+        .annotation(REISSUE_ANNOTATION, "1")
+        .invite(InviteDelivery::ReturnCode)
+        .passkey_registration(Some(
+            "https://login.acme.example/passkey?user={{.UserID}}&id={{.CodeID}}&code={{.Code}}",
+        ))
+        .idp_link("idp-1", "alice@idp.example")
+        .totp_from_secret("alice-totp", "secret")
+        .json();
+    assert_eq!(cel_violations(&human, None), Vec::<String>::new());
+}
+
+#[test]
+fn two_keys_with_the_same_name_are_rejected() {
+    let user = UserBuilder::machine("bot")
+        .key("default", "720h", None)
+        .key("default", "8760h", None)
+        .json();
+    assert_rejected(&user, None, "credentials.keys must have unique names");
+}
+
+#[test]
+fn two_personal_access_tokens_with_the_same_name_are_rejected() {
+    let user = UserBuilder::machine("bot")
+        .pat("ci", "720h", None)
+        .pat("ci", "720h", None)
+        .json();
+    assert_rejected(
+        &user,
+        None,
+        "credentials.personalAccessTokens must have unique names",
+    );
+}
+
+#[test]
+fn a_key_and_a_token_may_share_a_name_since_their_secret_keys_differ() {
+    let user = UserBuilder::machine("bot")
+        .key("ci", "720h", None)
+        .pat("ci", "720h", None)
+        .json();
+    assert_eq!(cel_violations(&user, None), Vec::<String>::new());
+}
+
+#[test]
+fn a_credential_name_that_is_not_a_valid_secret_key_is_rejected() {
+    for name in ["ci/token", "my token", "ci:prod"] {
+        let key = UserBuilder::machine("bot").key(name, "720h", None).json();
+        assert_rejected(&key, None, "a credential name may contain only letters");
+        let token = UserBuilder::machine("bot").pat(name, "720h", None).json();
+        assert_rejected(&token, None, "a credential name may contain only letters");
+    }
+}
+
+#[test]
+fn rotate_before_not_shorter_than_expires_after_is_rejected() {
+    for rotate_before in ["720h", "721h", "43200m"] {
+        let user = UserBuilder::machine("bot")
+            .pat("ci", "720h", Some(rotate_before))
+            .json();
+        assert_rejected(
+            &user,
+            None,
+            "rotateBefore must be shorter than expiresAfter",
+        );
+    }
+    let key = UserBuilder::machine("bot")
+        .key("default", "1h", Some("60m"))
+        .json();
+    assert_rejected(&key, None, "rotateBefore must be shorter than expiresAfter");
+    let shorter = UserBuilder::machine("bot")
+        .key("default", "1h", Some("59m"))
+        .json();
+    assert_eq!(cel_violations(&shorter, None), Vec::<String>::new());
+}
+
+#[test]
+fn a_lifetime_under_a_minute_is_rejected() {
+    for expires_after in ["59s", "500ms"] {
+        let user = UserBuilder::machine("bot")
+            .pat("ci", expires_after, None)
+            .json();
+        assert_rejected(&user, None, "expiresAfter must be at least 1m");
+    }
+    let minute = UserBuilder::machine("bot")
+        .key("default", "60s", None)
+        .json();
+    assert_eq!(cel_violations(&minute, None), Vec::<String>::new());
+}
+
+#[test]
+fn an_invite_url_template_or_application_name_is_only_allowed_with_send_code() {
+    let message =
+        "invite.urlTemplate and invite.applicationName are only allowed with delivery SendCode";
+    let template = "https://login.acme.example/invite?user={{.UserID}}&code={{.Code}}";
+    for (field, value) in [("urlTemplate", template), ("applicationName", "Acme")] {
+        let mut returned = UserBuilder::human("alice")
+            .invite(InviteDelivery::ReturnCode)
+            .json();
+        returned["spec"]["human"]["invite"][field] = json!(value);
+        assert_rejected(&returned, None, message);
+
+        let mut sent = UserBuilder::human("alice")
+            .invite(InviteDelivery::SendCode)
+            .json();
+        sent["spec"]["human"]["invite"][field] = json!(value);
+        assert_eq!(cel_violations(&sent, None), Vec::<String>::new());
+    }
+}
+
+#[test]
+fn a_passkey_url_template_needs_send_link_and_a_link_template_needs_return_code() {
+    let template = "https://login.acme.example/passkey?id={{.CodeID}}&code={{.Code}}";
+    let mut url_with_return_code = UserBuilder::human("alice")
+        .passkey_registration(None)
+        .json();
+    url_with_return_code["spec"]["human"]["passkeyRegistration"]["urlTemplate"] = json!(template);
+    assert_rejected(
+        &url_with_return_code,
+        None,
+        "passkeyRegistration.urlTemplate is only allowed with delivery SendLink",
+    );
+
+    let mut link_with_send_link = UserBuilder::human("alice")
+        .passkey_registration(Some(template))
+        .json();
+    link_with_send_link["spec"]["human"]["passkeyRegistration"]["delivery"] = json!("SendLink");
+    assert_rejected(
+        &link_with_send_link,
+        None,
+        "passkeyRegistration.linkTemplate is only allowed with delivery ReturnCode",
+    );
+
+    let mut url_with_send_link = UserBuilder::human("alice")
+        .passkey_registration(None)
+        .json();
+    let passkey = &mut url_with_send_link["spec"]["human"]["passkeyRegistration"];
+    passkey["delivery"] = json!("SendLink");
+    passkey["urlTemplate"] = json!(template);
+    assert_eq!(
+        cel_violations(&url_with_send_link, None),
+        Vec::<String>::new()
+    );
+    let link_with_return_code = UserBuilder::human("alice")
+        .passkey_registration(Some(template))
+        .json();
+    assert_eq!(
+        cel_violations(&link_with_return_code, None),
+        Vec::<String>::new()
+    );
 }

@@ -28,11 +28,23 @@ const KUBECTL_TIMEOUT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(200);
 
 /// The `User`s in `examples/`, and whether each keeps its ZITADEL user when deleted.
-const EXAMPLE_USERS: [(&str, bool); 4] = [
+const EXAMPLE_USERS: [(&str, bool); 6] = [
     ("alice", false),
     ("bob", false),
     ("carol", false),
     ("ci-bot", true),
+    ("dave", false),
+    ("deploy-bot", false),
+];
+
+/// Keys the examples' Secrets must hold once their `User`s are Ready: what the README and the
+/// workload in `examples/workloads/` read.
+const EXAMPLE_SECRET_KEYS: [(&str, &str); 5] = [
+    ("alice-zitadel", "emailCode"),
+    ("dave-zitadel", "inviteCode"),
+    ("deploy-bot-zitadel", "ci\\.token"),
+    ("deploy-bot-zitadel", "default\\.json"),
+    ("deploy-bot-zitadel", "clientSecret"),
 ];
 
 fn repo_root() -> &'static Path {
@@ -253,16 +265,13 @@ async fn the_readme_quickstart_works_with_the_real_kubectl() {
             "{name} missing from `kubectl get zuser`:\n{short}"
         );
     }
-    let code = quickstart
-        .kubectl_ok(&[
-            "get",
-            "secret",
-            "alice-zitadel",
-            "-o",
-            "jsonpath={.data.emailCode}",
-        ])
-        .await;
-    assert!(!code.trim().is_empty(), "alice-zitadel holds no emailCode");
+    for (secret, key) in EXAMPLE_SECRET_KEYS {
+        let jsonpath = format!("jsonpath={{.data.{key}}}");
+        let value = quickstart
+            .kubectl_ok(&["get", "secret", secret, "-o", &jsonpath])
+            .await;
+        assert!(!value.trim().is_empty(), "{secret} holds no {key}");
+    }
 
     quickstart.kubectl_ok(&["delete", "-f", &examples]).await;
     assert_eq!(quickstart.users().await, Vec::<Value>::new());
