@@ -469,22 +469,59 @@ async fn an_invite_code_lands_in_the_secret_and_onboarding_ends_once_the_person_
     tokio::time::sleep(Duration::from_millis(900)).await;
     assert_eq!(zitadel.invite_codes_issued(&id), 1);
 
-    // The person accepts the invite; a reissue request then finds onboarding complete.
+    // The person accepts the invite and sets a password: the next resync sees it.
     assert!(zitadel.complete_invite(&id));
+    wait_for_invite(&harness, "alice", InviteProgress::Completed).await;
     harness.annotate("alice", REISSUE_ANNOTATION, "1").await;
     let done = harness
-        .wait_for("alice", "onboarding completed", |user| {
-            user.status
-                .as_ref()
-                .and_then(|s| s.onboarding.as_ref())
-                .and_then(|o| o.invite)
-                == Some(InviteProgress::Completed)
+        .wait_for("alice", "reissuedFor 1", |user| {
+            user.status.as_ref().and_then(|s| s.reissued_for.as_deref()) == Some("1")
         })
         .await;
-    assert_eq!(done.status.unwrap().reissued_for.as_deref(), Some("1"));
+    assert_eq!(onboarding_invite(&done), Some(InviteProgress::Completed));
     zitadel.reset_call_counts();
     tokio::time::sleep(Duration::from_millis(900)).await;
     assert_eq!(zitadel.calls("CreateInviteCode"), 0, "never asked again");
+}
+
+fn onboarding_invite(user: &User) -> Option<InviteProgress> {
+    user.status.as_ref()?.onboarding.as_ref()?.invite
+}
+
+async fn wait_for_invite(harness: &Harness, name: &str, progress: InviteProgress) -> User {
+    harness
+        .wait_for(name, &format!("invite {progress:?}"), |user| {
+            onboarding_invite(user) == Some(progress)
+        })
+        .await
+}
+
+#[tokio::test]
+async fn a_passkey_the_person_registered_ends_onboarding_when_zitadel_refuses_the_next_invite() {
+    let harness = Harness::start().await;
+    let user = UserBuilder::human("alice")
+        .invite(InviteDelivery::ReturnCode)
+        .passkey_registration(None);
+    harness.create(user.build()).await;
+    let id = user_id(&wait_for_invite(&harness, "alice", InviteProgress::Issued).await);
+    let zitadel = &harness.emulators().zitadel;
+    // A passkey does not show in GetUserByID: only ZITADEL's refusal of an invite reveals it.
+    assert!(zitadel.register_passkey(&id));
+    harness
+        .annotate("alice", REISSUE_ANNOTATION, "after-passkey")
+        .await;
+    wait_for_invite(&harness, "alice", InviteProgress::Completed).await;
+    assert_eq!(
+        zitadel.invite_codes_issued(&id),
+        1,
+        "the refused invite issued nothing"
+    );
+    let events = harness.events_of("alice").await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("OnboardingCompleted"))
+    );
 }
 
 #[tokio::test]

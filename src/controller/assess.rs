@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::failure::{Blocker, Failure};
 use crate::conditions::{Reason, Verdict};
+use crate::secrets;
 use crate::zitadel::{self, ErrorKind};
 
 /// The verdict of one reconcile and how soon to retry.
@@ -37,6 +38,10 @@ pub fn assess(result: Result<(), &Failure>) -> Assessment {
                 "cleaning up the ZITADEL user failed; the User stays until it succeeds: {error}"
             ),
         ),
+        // Only a person can repair an edited ledger: a conflict, not an outage.
+        Failure::Secret(error @ secrets::Error::CorruptLedger { .. }) => {
+            (Reason::SecretConflict, error.to_string())
+        }
         Failure::Secret(error) => (
             Reason::KubernetesUnavailable,
             format!(
@@ -151,6 +156,24 @@ mod tests {
         assert_eq!(reason, Reason::ZitadelNotFound);
         assert_eq!(reason.health(), Health::Reconciling);
         assert_eq!(reason.retry(), Retry::Backoff);
+    }
+
+    #[test]
+    fn an_edited_ledger_stalls_as_a_conflict_a_person_must_resolve() {
+        let corrupt = crate::secrets::Ledger::parse(Some("{")).unwrap_err();
+        let failure = Failure::Secret(secrets::Error::CorruptLedger {
+            name: "bot-zitadel".to_owned(),
+            annotation: crate::secrets::LEDGER_ANNOTATION,
+            source: corrupt,
+        });
+        let verdict = assess(Err(&failure)).verdict;
+        assert_eq!(verdict.reason, Reason::SecretConflict);
+        assert_eq!(verdict.reason.health(), Health::Stalled);
+        assert!(
+            verdict.message.contains("delete the Secret"),
+            "{}",
+            verdict.message
+        );
     }
 
     #[test]

@@ -44,9 +44,13 @@ pub async fn apply(
             },
         );
     };
-    if !plan.record_issued.is_empty() {
+    if !plan.record_issued.is_empty() || plan.invite_completed {
         for what in &plan.record_issued {
             issued(&mut ledger, *what);
+        }
+        if plan.invite_completed {
+            ledger.invite_completed = true;
+            notes.push(completed_note());
         }
         let change = SecretChange::default().with_ledger(ledger.clone());
         secret = secrets.write(user, secret, &change).await?;
@@ -61,10 +65,7 @@ pub async fn apply(
             }
             Err(error) if error.error_id() == Some(ALREADY_INITIALISED) => {
                 ledger.invite_completed = true;
-                notes.push(Note::normal(
-                    "OnboardingCompleted",
-                    "the user has an authentication method, so ZITADEL issues no more invites; onboarding is complete",
-                ));
+                notes.push(completed_note());
             }
             Err(error) => return Err(error.into()),
         }
@@ -72,6 +73,13 @@ pub async fn apply(
         secret = secrets.write(user, secret, &change).await?;
     }
     Ok((secret, ledger))
+}
+
+fn completed_note() -> Note {
+    Note::normal(
+        "OnboardingCompleted",
+        "the user has an authentication method, so no more invites are needed; onboarding is complete",
+    )
 }
 
 /// Issues one code; returns the Secret entries to store (none when ZITADEL delivers it).

@@ -48,6 +48,8 @@ pub struct OnboardingPlan {
     /// Codes ZITADEL issued at creation, to record under the current reissue value so they are
     /// not issued a second time for it.
     pub record_issued: Vec<OneTime>,
+    /// The user has set a password since: onboarding by invite is complete.
+    pub invite_completed: bool,
 }
 
 /// Plans onboarding of `human`, whose ZITADEL user is `found`.
@@ -72,7 +74,15 @@ pub fn plan_onboarding(
     let reissued = |what: OneTime| reissue.is_some() && wanted(what);
     let mut plan = OnboardingPlan::default();
 
-    if let Some(invite) = &human.invite
+    // A password is the authentication method GetUserByID shows (`passwordChanged`); passkeys
+    // and IdP links are not shown there, and ZITADEL's refusal of the next invite reveals them.
+    let has_password = found
+        .human
+        .as_ref()
+        .is_some_and(|h| h.password_changed.is_some());
+    if human.invite.is_some() && !ledger.invite_completed && has_password {
+        plan.invite_completed = true;
+    } else if let Some(invite) = &human.invite
         && !ledger.invite_completed
         && wanted(OneTime::Invite)
     {
@@ -252,6 +262,22 @@ mod tests {
         };
         let plan = plan(&spec, &found, &completed, Some("2"), false);
         assert_eq!(plan, OnboardingPlan::default());
+    }
+
+    #[test]
+    fn a_password_set_since_the_invite_completes_onboarding_without_a_call() {
+        let (spec, mut found) =
+            human(UserBuilder::human("alice").invite(InviteDelivery::ReturnCode));
+        if let Some(human) = found.human.as_mut() {
+            human.password_changed = Some(Timestamp::UNIX_EPOCH);
+        }
+        let ledger = issued_for(&[(OneTime::Invite, "")]);
+        let plan = plan(&spec, &found, &ledger, Some("r1"), false);
+        assert!(plan.invite_completed);
+        assert!(
+            plan.issue.is_empty(),
+            "no invite for a user who has a password"
+        );
     }
 
     #[test]
