@@ -4,7 +4,6 @@
 # they come first on PATH so every test uses the same versions.
 TOOLS := $(CURDIR)/target/tools
 export PATH := $(TOOLS):$(PATH)
-CRD := crds/users.zitadel-user-operator.dev.yaml
 
 .PHONY: dev test tools lint unit chart crds release bench
 
@@ -28,9 +27,9 @@ unit:
 chart:
 	.ci/chart-check
 
-## crds: regenerate the CRD from the Rust types and copy it into the chart
+## crds: regenerate the CRDs from the Rust types and copy them into the chart
 crds:
-	cargo run --quiet --bin crdgen > $(CRD)
+	cargo run --quiet --bin crdgen -- crds
 	.ci/chart-check sync-crds
 
 ## release: the binary the container image ships

@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::crd::{
-    AccessTokenType, ClientSecretSpec, DeletionPolicy, DesiredState, EmailSpec, EmailVerification,
-    ExpiringCredentialSpec, HumanSpec, IdpLinkSpec, InviteDelivery, InviteSpec,
-    MachineCredentialsSpec, MachineSpec, PasskeyDelivery, PasskeyRegistrationSpec, PasswordSpec,
-    PhoneSpec, PhoneVerification, ProfileSpec, SecretKeySelector, TotpSpec, User, UserSpec,
+    AccessTokenType, ClientSecretSpec, ConnectionKind, ConnectionRef, DeletionPolicy, DesiredState,
+    EmailSpec, EmailVerification, ExpiringCredentialSpec, HumanSpec, IdpLinkSpec, InviteDelivery,
+    InviteSpec, MachineCredentialsSpec, MachineSpec, PasskeyDelivery, PasskeyRegistrationSpec,
+    PasswordSpec, PhoneSpec, PhoneVerification, ProfileSpec, SecretKeySelector, TotpSpec, User,
+    UserSpec,
 };
 use crate::zitadel::types as wire;
 
@@ -40,6 +41,7 @@ impl UserBuilder {
             generation: None,
             annotations: BTreeMap::new(),
             spec: UserSpec {
+                connection_ref: None,
                 organization_id: ORG_ID.to_owned(),
                 user_id: None,
                 username: None,
@@ -208,6 +210,15 @@ impl UserBuilder {
         if let Some(machine) = self.spec.machine.as_mut() {
             machine.name = name.to_owned();
         }
+        self
+    }
+
+    /// Manages the user through the connection `kind`/`name` instead of the default one.
+    pub fn connection(mut self, kind: ConnectionKind, name: &str) -> Self {
+        self.spec.connection_ref = Some(ConnectionRef {
+            kind,
+            name: name.to_owned(),
+        });
         self
     }
 

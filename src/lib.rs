@@ -22,3 +22,4 @@ pub mod leader;
 pub mod metrics;
 pub mod shutdown;
 pub mod telemetry;
+pub mod tenancy;

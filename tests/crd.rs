@@ -21,7 +21,6 @@ use zitadel_user_operator::fixtures::UserBuilder;
 use zitadel_user_operator::names::{REISSUE_ANNOTATION, ROTATE_ANNOTATION};
 use zitadel_user_operator::secrets::{self, secret_name};
 
-const CRD_FILE: &str = "crds/users.zitadel-user-operator.dev.yaml";
 const EXAMPLES_DIR: &str = "examples";
 
 fn schema() -> Value {
@@ -52,11 +51,18 @@ fn assert_rejected(object: &Value, old: Option<&Value>, expected_message: &str) 
 
 #[test]
 fn committed_crd_yaml_matches_the_rust_types() {
-    let committed = std::fs::read_to_string(CRD_FILE).expect("the CRD file is committed");
-    let generated = crd_yaml().expect("the CRD renders as YAML");
-    assert!(
-        committed == generated,
-        "{CRD_FILE} is stale: run `cargo run --bin crdgen > {CRD_FILE}`"
+    let shipped = zitadel_user_operator::crd::all();
+    for crd in &shipped {
+        let file = format!("crds/{}.yaml", crd.metadata.name.as_deref().unwrap());
+        let committed = std::fs::read_to_string(&file).expect("the CRD file is committed");
+        let generated = crd_yaml(crd).expect("the CRD renders as YAML");
+        assert!(committed == generated, "{file} is stale: run `make crds`");
+    }
+    let committed = std::fs::read_dir("crds").unwrap().count();
+    assert_eq!(
+        committed,
+        shipped.len(),
+        "crds/ holds exactly the shipped CRDs"
     );
 }
 

@@ -10,7 +10,7 @@ pub const MAX_CREDENTIALS_PER_KIND: usize = 10;
 
 /// A Go duration (`8760h`, `1h30m`, `90s`): what `kubectl`, Helm and the API server's CEL
 /// `duration()` read.
-const DURATION_PATTERN: &str = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
+pub(super) const DURATION_PATTERN: &str = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
 
 /// The credentials the machine user has. Every value lands in the user's Secret; the status
 /// records ids and dates only.

@@ -58,8 +58,17 @@ use super::status::UserStatus;
     .message("the user type cannot change: spec.human and spec.machine are fixed at creation"))]
 #[x_kube(validation = Rule::new("!has(oldSelf.userId) || (has(self.userId) && self.userId == oldSelf.userId)")
     .message("spec.userId cannot be changed or removed once set"))]
+#[x_kube(validation = Rule::new("has(self.connectionRef) == has(oldSelf.connectionRef)")
+    .message("spec.connectionRef cannot be added or removed after creation"))]
 #[serde(rename_all = "camelCase")]
 pub struct UserSpec {
+    /// The connection (ZITADEL instance and credential) to manage the user through: a
+    /// `ZitadelConnection` of this namespace, or a `ClusterZitadelConnection` that allows this
+    /// namespace. Absent: the `ClusterZitadelConnection` named `default`. Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("spec.connectionRef is immutable"))]
+    pub connection_ref: Option<ConnectionRef>,
+
     /// ID of the ZITADEL organization the user belongs to. Immutable.
     #[x_kube(validation = Rule::new("self == oldSelf").message("spec.organizationId is immutable"))]
     #[schemars(length(min = 1, max = 200))]
@@ -114,6 +123,25 @@ pub struct UserSpec {
     /// choice is permanent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine: Option<MachineSpec>,
+}
+
+/// A connection a `User` names.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ConnectionRef {
+    /// `ZitadelConnection` (this namespace) or `ClusterZitadelConnection`.
+    pub kind: ConnectionKind,
+    /// Its name.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+}
+
+/// Kind of connection.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConnectionKind {
+    /// A `ZitadelConnection` in the `User`'s namespace.
+    ZitadelConnection,
+    /// A `ClusterZitadelConnection`.
+    ClusterZitadelConnection,
 }
 
 /// Whether the user may log in.
