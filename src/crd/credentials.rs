@@ -12,6 +12,16 @@ pub const MAX_CREDENTIALS_PER_KIND: usize = 10;
 /// `duration()` read.
 pub(super) const DURATION_PATTERN: &str = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
 
+/// Parses a duration as [`DURATION_PATTERN`] admits it (`8760h`, `1h30m`); `None` for anything
+/// else, zero or negative.
+pub fn parse_duration(value: &str) -> Option<std::time::Duration> {
+    static PARSER: jiff::fmt::friendly::SpanParser = jiff::fmt::friendly::SpanParser::new();
+    let parsed = PARSER.parse_duration(value).ok()?;
+    std::time::Duration::try_from(parsed)
+        .ok()
+        .filter(|d| !d.is_zero())
+}
+
 /// The credentials the machine user has. Every value lands in the user's Secret; the status
 /// records ids and dates only.
 #[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]

@@ -16,6 +16,7 @@ pub use connection::{
 };
 pub use credentials::{
     ClientSecretSpec, ExpiringCredentialSpec, MAX_CREDENTIALS_PER_KIND, MachineCredentialsSpec,
+    parse_duration,
 };
 pub use onboarding::{
     IdpLinkSpec, InviteDelivery, InviteSpec, PasskeyDelivery, PasskeyRegistrationSpec, TotpSpec,

@@ -416,13 +416,10 @@ fn rotate_before(
     }
 }
 
-/// Parses a Go duration (`8760h`, `1h30m`) as the CRD's pattern admits it.
+/// Parses a duration of `field`, as the CRD's pattern admits it.
 pub fn parse_duration(field: &'static str, value: &str) -> Result<SignedDuration, Blocker> {
-    static PARSER: jiff::fmt::friendly::SpanParser = jiff::fmt::friendly::SpanParser::new();
-    PARSER
-        .parse_duration(value)
-        .ok()
-        .filter(|d| d.is_positive())
+    crate::crd::parse_duration(value)
+        .and_then(|d| SignedDuration::try_from(d).ok())
         .ok_or_else(|| Blocker::InvalidDuration {
             field,
             value: value.to_owned(),

@@ -1,0 +1,284 @@
+//! The connections the operator knows (from watch caches) and one ZITADEL client per connection,
+//! rebuilt when the connection or its credential Secret changes, so a rotated credential is used
+//! without a restart.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::{Api, Resource, ResourceExt};
+use thiserror::Error;
+
+use super::admission::{Found, Refusal, admit, connection_ref};
+use crate::crd::{
+    ClusterZitadelConnection, ConnectionCredentialType, ConnectionKind, ConnectionRef,
+    ConnectionSettings, User, ZitadelConnection,
+};
+use crate::sensitive::Sensitive;
+use crate::zitadel::rpc::CallObserver;
+use crate::zitadel::{self, ClientConfig, Credentials, ZitadelClient};
+
+/// Deadline of one ZITADEL call when the connection names none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a `User` cannot use a connection now.
+#[derive(Debug, Error)]
+pub enum ConnectionError {
+    /// Tenancy refuses it.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The credential Secret or its key does not exist.
+    #[error(
+        "the credential of {connection}, Secret {namespace}/{name} key {key}, does not exist (ask your administrator)"
+    )]
+    SecretMissing {
+        /// `Kind/name` of the connection.
+        connection: String,
+        /// Secret namespace.
+        namespace: String,
+        /// Secret name.
+        name: String,
+        /// Key.
+        key: String,
+    },
+    /// `spec.timeout` does not parse.
+    #[error("{connection}: spec.timeout {value:?} is not a duration such as 10s")]
+    InvalidTimeout {
+        /// `Kind/name` of the connection.
+        connection: String,
+        /// What it says.
+        value: String,
+    },
+    /// Reading the Secret failed.
+    #[error("reading the credential of {connection}: {source}")]
+    Kube {
+        /// `Kind/name` of the connection.
+        connection: String,
+        /// The API error.
+        #[source]
+        source: kube::Error,
+    },
+    /// The client could not be built.
+    #[error("{connection}: {source}")]
+    Client {
+        /// `Kind/name` of the connection.
+        connection: String,
+        /// The client error.
+        #[source]
+        source: zitadel::Error,
+    },
+}
+
+/// A connection a `User` may use: its client and what it allows.
+pub struct Connection {
+    /// The connection.
+    pub reference: ConnectionRef,
+    /// The client for its instance, with its credential.
+    pub client: ZitadelClient,
+    /// Whether `spec.adoptExisting` may take over existing users.
+    pub allow_adoption: bool,
+}
+
+/// What a cached client was built from: a change to either makes a new one.
+#[derive(Clone, PartialEq, Eq)]
+struct Fingerprint {
+    connection_uid: Option<String>,
+    generation: Option<i64>,
+    secret_version: Option<String>,
+}
+
+/// Connections from the watch caches, and the clients built for them.
+pub struct Connections {
+    namespaced: Store<ZitadelConnection>,
+    cluster: Store<ClusterZitadelConnection>,
+    namespaces: Store<Namespace>,
+    /// Where the credential Secrets of cluster connections live.
+    operator_namespace: String,
+    kube: kube::Client,
+    observer: Arc<dyn CallObserver>,
+    clients: Mutex<HashMap<(ConnectionKind, String, String), (Fingerprint, Arc<Connection>)>>,
+}
+
+impl Connections {
+    /// Connections read from the three caches; cluster connections' Secrets are read from
+    /// `operator_namespace`; clients report their calls to `observer`.
+    pub fn new(
+        kube: kube::Client,
+        namespaced: Store<ZitadelConnection>,
+        cluster: Store<ClusterZitadelConnection>,
+        namespaces: Store<Namespace>,
+        operator_namespace: String,
+        observer: Arc<dyn CallObserver>,
+    ) -> Self {
+        Self {
+            namespaced,
+            cluster,
+            namespaces,
+            operator_namespace,
+            kube,
+            observer,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The connection `user` (in `namespace`) names, if tenancy admits it: one Secret read, and
+    /// a new client only when the connection or the Secret changed.
+    pub async fn for_user(
+        &self,
+        user: &User,
+        namespace: &str,
+    ) -> Result<Arc<Connection>, ConnectionError> {
+        let reference = connection_ref(user);
+        let labels = self
+            .namespaces
+            .get(&ObjectRef::new(namespace))
+            .map(|ns| ns.labels().clone())
+            .unwrap_or_default();
+        match reference.kind {
+            ConnectionKind::ZitadelConnection => {
+                let key = ObjectRef::new(&reference.name).within(namespace);
+                let found = self.namespaced.get(&key);
+                let view = found.as_deref().map(|c| Found {
+                    settings: &c.spec.connection,
+                    allowed_namespaces: None,
+                });
+                admit(user, namespace, &labels, view)?;
+                // Admitted means found.
+                let Some(connection) = found else {
+                    return Err(Refusal::NotFound(reference, namespace.to_owned()).into());
+                };
+                self.client(&reference, &*connection, &connection.spec.connection, namespace)
+                    .await
+            }
+            ConnectionKind::ClusterZitadelConnection => {
+                let found = self.cluster.get(&ObjectRef::new(&reference.name));
+                let view = found.as_deref().map(|c| Found {
+                    settings: &c.spec.connection,
+                    allowed_namespaces: c.spec.allowed_namespaces.as_ref(),
+                });
+                admit(user, namespace, &labels, view)?;
+                let Some(connection) = found else {
+                    return Err(Refusal::NotFound(reference, namespace.to_owned()).into());
+                };
+                let secrets = self.operator_namespace.clone();
+                self.client(&reference, &*connection, &connection.spec.connection, &secrets)
+                    .await
+            }
+        }
+    }
+
+    /// The cached client of `reference`, or a new one if the connection or its Secret changed.
+    async fn client<K: Resource>(
+        &self,
+        reference: &ConnectionRef,
+        object: &K,
+        settings: &ConnectionSettings,
+        secret_namespace: &str,
+    ) -> Result<Arc<Connection>, ConnectionError> {
+        let label = describe(reference);
+        let selector = &settings.credentials.secret_ref;
+        let secrets: Api<Secret> = Api::namespaced(self.kube.clone(), secret_namespace);
+        let secret = secrets
+            .get_opt(&selector.name)
+            .await
+            .map_err(|source| ConnectionError::Kube {
+                connection: label.clone(),
+                source,
+            })?;
+        let missing = || ConnectionError::SecretMissing {
+            connection: label.clone(),
+            namespace: secret_namespace.to_owned(),
+            name: selector.name.clone(),
+            key: selector.key.clone(),
+        };
+        let secret = secret.ok_or_else(missing)?;
+        let fingerprint = Fingerprint {
+            connection_uid: object.meta().uid.clone(),
+            generation: object.meta().generation,
+            secret_version: secret.metadata.resource_version.clone(),
+        };
+        let key = (
+            reference.kind,
+            secret_namespace.to_owned(),
+            reference.name.clone(),
+        );
+        if let Some((cached, connection)) = self.lock().get(&key)
+            && *cached == fingerprint
+        {
+            return Ok(Arc::clone(connection));
+        }
+        let value = secret_value(secret.data.as_ref(), &selector.key).ok_or_else(missing)?;
+        let config = client_config(&label, settings, value)?;
+        let client = ZitadelClient::new(config)
+            .map_err(|source| ConnectionError::Client {
+                connection: label.clone(),
+                source,
+            })?
+            .with_observer(Arc::clone(&self.observer));
+        let connection = Arc::new(Connection {
+            reference: reference.clone(),
+            client,
+            allow_adoption: settings.allow_adoption,
+        });
+        self.lock()
+            .insert(key, (fingerprint, Arc::clone(&connection)));
+        Ok(connection)
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        HashMap<(ConnectionKind, String, String), (Fingerprint, Arc<Connection>)>,
+    > {
+        self.clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// `Kind/name` of a connection, as messages name it.
+pub fn describe(reference: &ConnectionRef) -> String {
+    let kind = match reference.kind {
+        ConnectionKind::ZitadelConnection => "ZitadelConnection",
+        ConnectionKind::ClusterZitadelConnection => "ClusterZitadelConnection",
+    };
+    format!("{kind}/{}", reference.name)
+}
+
+fn secret_value(
+    data: Option<&BTreeMap<String, k8s_openapi::ByteString>>,
+    key: &str,
+) -> Option<Sensitive<String>> {
+    let bytes = data?.get(key)?;
+    let text = String::from_utf8(bytes.0.clone()).ok()?;
+    Some(Sensitive::new(text.trim().to_owned()))
+}
+
+/// The client configuration `settings` describe, with the credential `value`.
+pub fn client_config(
+    label: &str,
+    settings: &ConnectionSettings,
+    value: Sensitive<String>,
+) -> Result<ClientConfig, ConnectionError> {
+    let credentials = match settings.credentials.r#type {
+        ConnectionCredentialType::PersonalAccessToken => Credentials::Pat(value),
+        ConnectionCredentialType::ServiceAccountKey => Credentials::Key(value),
+    };
+    let request_timeout = match &settings.timeout {
+        Some(value) => crate::crd::parse_duration(value)
+            .ok_or_else(|| ConnectionError::InvalidTimeout {
+                connection: label.to_owned(),
+                value: value.clone(),
+            })?,
+        None => DEFAULT_TIMEOUT,
+    };
+    Ok(ClientConfig {
+        instance_host: settings.instance_host.clone(),
+        issuer: settings.issuer.clone(),
+        request_timeout,
+        ..ClientConfig::new(settings.url.clone(), credentials)
+    })
+}
