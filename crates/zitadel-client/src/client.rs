@@ -8,7 +8,9 @@ use std::time::Duration;
 use reqwest::Url;
 use reqwest::header::HeaderValue;
 
-use super::auth::{Credentials, JwtProfileConfig, JwtProfileSource, PatSource, TokenSource};
+use super::auth::{
+    Credentials, JwtProfileConfig, JwtProfileSource, KeySource, PatSource, TokenSource,
+};
 use super::base_url::{join_path, parse_base_url};
 use super::error::{ConfigError, Error};
 use super::rpc::{CallObserver, NoObserver};
@@ -32,7 +34,7 @@ pub struct ClientConfig {
     pub instance_host: Option<String>,
     /// The JWT audience override; default `https://<instance_host>`, else `base_url`.
     pub issuer: Option<String>,
-    /// PAT file or key file.
+    /// A PAT or a service-account key, from a file or in memory.
     pub credentials: Credentials,
     /// Deadline of each HTTP exchange (token requests included).
     pub request_timeout: Duration,
@@ -90,7 +92,14 @@ impl fmt::Debug for ZitadelClient {
 }
 
 impl ZitadelClient {
-    /// Validates the config and builds the client. Credential files are read on first use.
+    /// Validates the config and builds the client.
+    ///
+    /// Credential files are read on first use. In-memory credentials are checked here, since
+    /// nothing can change them later: a blank [`Credentials::Pat`] is
+    /// [`AuthError::TokenEmpty`](crate::AuthError::TokenEmpty), a [`Credentials::Key`] that
+    /// is not a key file or holds no RSA key is
+    /// [`AuthError::KeyInvalid`](crate::AuthError::KeyInvalid) or
+    /// [`AuthError::KeySigning`](crate::AuthError::KeySigning), all as [`Error::Auth`].
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
         let base_url = parse_base_url(&config.base_url).map_err(ConfigError::BaseUrl)?;
         let instance_host = config
@@ -107,18 +116,25 @@ impl ZitadelClient {
             .user_agent(concat!("zitadel-user-operator/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(ConfigError::HttpClient)?;
+        // Files and in-memory keys share one JWT-profile path; only the key source differs.
+        let jwt_profile = |key: KeySource| -> Result<TokenSource, Error> {
+            let jwt = JwtProfileConfig {
+                key,
+                issuer: config.effective_issuer(),
+                token_url: join_path(&base_url, &["oauth", "v2", "token"])?,
+                instance_host: instance_host.clone(),
+                timeout: config.request_timeout,
+            };
+            Ok(TokenSource::JwtProfile(JwtProfileSource::new(
+                jwt,
+                http.clone(),
+            )))
+        };
         let auth = match &config.credentials {
-            Credentials::PatFile(path) => TokenSource::Pat(PatSource::new(path.clone())),
-            Credentials::KeyFile(path) => {
-                let jwt = JwtProfileConfig {
-                    key_file: path.clone(),
-                    issuer: config.effective_issuer(),
-                    token_url: join_path(&base_url, &["oauth", "v2", "token"])?,
-                    instance_host: instance_host.clone(),
-                    timeout: config.request_timeout,
-                };
-                TokenSource::JwtProfile(JwtProfileSource::new(jwt, http.clone()))
-            }
+            Credentials::PatFile(path) => TokenSource::Pat(PatSource::file(path.clone())),
+            Credentials::Pat(token) => TokenSource::Pat(PatSource::value(token)?),
+            Credentials::KeyFile(path) => jwt_profile(KeySource::File(path.clone()))?,
+            Credentials::Key(json) => jwt_profile(KeySource::value(json)?)?,
         };
         Ok(Self {
             inner: Arc::new(Inner {

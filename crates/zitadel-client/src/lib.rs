@@ -18,6 +18,7 @@ pub mod sensitive;
 mod transport;
 pub mod types;
 
+pub use api::AccessCheck;
 pub use auth::{AuthError, Credentials, KeyFile};
 pub use base_url::{BaseUrlError, UrlParseError, canonical_base_url, parse_base_url};
 pub use client::{

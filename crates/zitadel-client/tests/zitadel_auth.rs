@@ -1,6 +1,6 @@
 //! Authentication of the ZITADEL client against the emulator: PAT files (rotation, re-read
-//! after a 401) and the JWT profile (caching, shared refresh, refresh before expiry and after a
-//! 401, audience and token-endpoint failures).
+//! after a 401), the JWT profile (caching, shared refresh, refresh before expiry and after a
+//! 401, audience and token-endpoint failures) and in-memory PATs and keys.
 
 // A failed setup in a test helper panics like a failed assertion; clippy.toml's test exemption
 // reaches only `#[test]` functions, not the helpers.
@@ -258,4 +258,85 @@ async fn an_unreachable_token_endpoint_is_transient() {
 
     assert!(err.is_transient(), "{err}");
     assert_eq!(err.kind(), ErrorKind::Transient);
+}
+
+// ---- in-memory credentials ---------------------------------------------------------------
+
+#[tokio::test]
+async fn an_in_memory_pat_authenticates() {
+    let env = Env::start().await;
+    let client =
+        ZitadelClient::new(env.config(Credentials::Pat(format!("{}\n", env.admin_pat).into())))
+            .unwrap();
+
+    client
+        .create_user(&machine(&env.org_id, "bot"))
+        .await
+        .unwrap();
+    assert_eq!(client.get_user_by_id("bot").await.unwrap().user_id, "bot");
+}
+
+#[tokio::test]
+async fn a_wrong_in_memory_pat_is_unauthenticated_without_a_retry() {
+    let env = Env::start().await;
+    let client = ZitadelClient::new(env.config(Credentials::Pat("wrong-token".into()))).unwrap();
+
+    let err = client.get_user_by_id("bot").await.unwrap_err();
+
+    assert!(err.is_unauthenticated(), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated);
+    assert_eq!(env.emulator.calls(Rpc::GetUserById.as_str()), 1);
+}
+
+#[tokio::test]
+async fn an_in_memory_key_gets_a_token_through_the_jwt_profile() {
+    let env = Env::start().await;
+    let key = Credentials::Key(env.emulator.service_account_key().into());
+    let (client, observer) = env.observed_client(env.config(key));
+
+    client
+        .create_user(&machine(&env.org_id, "bot"))
+        .await
+        .unwrap();
+    client.get_user_by_id("bot").await.unwrap();
+
+    assert_eq!(observer.outcomes(Rpc::Token), ["ok"]);
+    assert_eq!(env.emulator.calls("Token"), 1);
+}
+
+#[tokio::test]
+async fn an_in_memory_key_is_used_again_for_a_new_token_after_a_401() {
+    let env = Env::start().await;
+    let key = Credentials::Key(env.emulator.service_account_key().into());
+    let (client, observer) = env.observed_client(env.config(key));
+    client
+        .create_user(&machine(&env.org_id, "bot"))
+        .await
+        .unwrap();
+    env.emulator.expire_access_tokens();
+
+    assert_eq!(client.get_user_by_id("bot").await.unwrap().user_id, "bot");
+
+    assert_eq!(observer.outcomes(Rpc::Token), ["ok", "ok"]);
+}
+
+#[tokio::test]
+async fn unusable_in_memory_credentials_fail_when_the_client_is_built() {
+    let env = Env::start().await;
+
+    let blank = ZitadelClient::new(env.config(Credentials::Pat(" \n".into())));
+    assert!(
+        matches!(blank, Err(Error::Auth(AuthError::TokenEmpty))),
+        "{blank:?}"
+    );
+
+    let broken = r#"{"keyId": "k", "key": "SECRETBITS", "userId": "u"}"#;
+    let err = ZitadelClient::new(env.config(Credentials::Key(broken.into()))).unwrap_err();
+    assert!(
+        matches!(err, Error::Auth(AuthError::KeySigning(_))),
+        "{err:?}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert!(!format!("{err} {err:?}").contains("SECRETBITS"));
+    assert_eq!(env.emulator.calls("Token"), 0);
 }

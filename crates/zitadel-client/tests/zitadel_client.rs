@@ -18,7 +18,7 @@ use zitadel_client::types::{
     PatFilter, PhoneCodeDelivery, PhoneVerification, SearchQuery, SetHumanPhone, TextQueryMethod,
     UpdateHuman, UpdateHumanProfile, UpdateUserRequest, UpdateUserType, UserState, UserType,
 };
-use zitadel_client::{Credentials, Error, ErrorKind, Rpc, ZitadelClient};
+use zitadel_client::{AccessCheck, Credentials, Error, ErrorKind, Rpc, ZitadelClient};
 use zitadel_emulator::{EmulatorConfig, Fault, GrpcCode as EmulatedCode};
 
 fn in_a_year() -> Timestamp {
@@ -419,6 +419,181 @@ async fn personal_access_tokens_are_added_listed_and_removed() {
         .unwrap();
     let after = client.list_personal_access_tokens(&by_user).await.unwrap();
     assert!(after.result.is_empty());
+}
+
+// ---- connection check --------------------------------------------------------------------
+
+/// A URL whose server answers every request with `response` (a raw HTTP/1.1 response) and
+/// closes the connection: something other than ZITADEL at the configured address.
+fn not_zitadel_url(response: &'static str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = [0_u8; 8192];
+            // One read suffices: the client's small request arrives in one segment, and the
+            // answer does not depend on it.
+            let _ = std::io::Read::read(&mut stream, &mut request);
+            let _ = std::io::Write::write_all(&mut stream, response.as_bytes());
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn check_access_sees_the_users_of_an_org_with_one_list_call() {
+    let env = Env::start_with(EmulatorConfig {
+        list_delay: Duration::ZERO,
+        ..Default::default()
+    })
+    .await;
+    let client = env.admin_client();
+    client
+        .create_user(&machine(&env.org_id, "bot"))
+        .await
+        .unwrap();
+    client
+        .create_user(&machine(&env.org_id, "bot2"))
+        .await
+        .unwrap();
+    env.emulator.reset_call_counts();
+
+    assert_eq!(
+        client.check_access(&env.org_id).await.unwrap(),
+        AccessCheck::UsersVisible
+    );
+    assert_eq!(env.emulator.calls(Rpc::ListUsers.as_str()), 1);
+
+    let own_org = ZitadelClient::new(env.config(Credentials::Pat(
+        env.emulator.org_scoped_pat(&env.org_id).into(),
+    )))
+    .unwrap();
+    assert_eq!(
+        own_org.check_access(&env.org_id).await.unwrap(),
+        AccessCheck::UsersVisible
+    );
+}
+
+#[tokio::test]
+async fn check_access_with_an_admin_pat_is_ok_for_an_empty_or_unknown_org() {
+    let env = Env::start().await;
+    let client = env.admin_client();
+
+    assert_eq!(
+        client.check_access(&env.org_id).await.unwrap(),
+        AccessCheck::NoUsersVisible
+    );
+    // ListUsers only filters by organization: an unknown one is an empty list, not an error.
+    assert_eq!(
+        client.check_access("no-such-org").await.unwrap(),
+        AccessCheck::NoUsersVisible
+    );
+}
+
+#[tokio::test]
+async fn check_access_with_a_bad_token_is_unauthenticated() {
+    let env = Env::start().await;
+    let client =
+        ZitadelClient::new(env.config(Credentials::Pat("not-a-zitadel-token".into()))).unwrap();
+
+    let err = client.check_access(&env.org_id).await.unwrap_err();
+
+    assert!(err.is_unauthenticated(), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated);
+}
+
+#[tokio::test]
+async fn check_access_on_another_org_sees_no_users_because_list_users_filters() {
+    let env = Env::start_with(EmulatorConfig {
+        list_delay: Duration::ZERO,
+        ..Default::default()
+    })
+    .await;
+    env.admin_client()
+        .create_user(&machine(&env.org_id, "bot"))
+        .await
+        .unwrap();
+    let other_org = env.emulator.create_organization("other");
+    let client = ZitadelClient::new(env.config(Credentials::Pat(
+        env.emulator.org_scoped_pat(&other_org).into(),
+    )))
+    .unwrap();
+
+    // Not PermissionDenied: ListUsers drops users the caller may not read instead of refusing
+    // (contract §3.2), so a missing permission looks like an empty organization.
+    assert_eq!(
+        client.check_access(&env.org_id).await.unwrap(),
+        AccessCheck::NoUsersVisible
+    );
+}
+
+#[tokio::test]
+async fn check_access_reports_a_permission_denied_answer_as_such() {
+    let env = Env::start().await;
+    env.emulator.inject(
+        Rpc::ListUsers.as_str(),
+        Fault::Fail {
+            times: 1,
+            code: EmulatedCode::PermissionDenied,
+        },
+    );
+
+    let err = env
+        .admin_client()
+        .check_access(&env.org_id)
+        .await
+        .unwrap_err();
+
+    assert!(err.is_permission_denied(), "{err}");
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+}
+
+#[tokio::test]
+async fn check_access_at_a_wrong_url_is_a_transport_or_decode_error() {
+    let env = Env::start().await;
+    let mut config = env.config(Credentials::Pat(env.admin_pat.clone().into()));
+
+    config.base_url = unused_local_url();
+    let err = ZitadelClient::new(config.clone())
+        .unwrap()
+        .check_access(&env.org_id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err}");
+    assert!(err.is_transient());
+
+    config.base_url = not_zitadel_url(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 13\r\n\
+         connection: close\r\n\r\n<html></html>",
+    );
+    let err = ZitadelClient::new(config.clone())
+        .unwrap()
+        .check_access(&env.org_id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err}");
+
+    config.base_url = not_zitadel_url(
+        "HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot found",
+    );
+    let err = ZitadelClient::new(config)
+        .unwrap()
+        .check_access(&env.org_id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Api, "{err}");
+    assert!(!err.is_not_found(), "a bare 404 is not ZITADEL's NotFound");
+}
+
+#[tokio::test]
+async fn check_access_refuses_an_empty_org_id_without_a_request() {
+    let env = Env::start().await;
+
+    let err = env.admin_client().check_access("").await.unwrap_err();
+
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err}");
+    assert_eq!(env.emulator.calls(Rpc::ListUsers.as_str()), 0);
 }
 
 // ---- error classification ----------------------------------------------------------------

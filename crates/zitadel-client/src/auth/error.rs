@@ -1,4 +1,4 @@
-//! Errors of obtaining a bearer token (PAT file or JWT profile, contract §10).
+//! Errors of obtaining a bearer token (PAT or JWT profile, contract §10).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,6 +23,10 @@ pub enum AuthError {
         /// The configured path.
         path: PathBuf,
     },
+    /// The in-memory token ([`Credentials::Pat`](super::Credentials::Pat)) holds only
+    /// whitespace.
+    #[error("the token value is empty")]
+    TokenEmpty,
     /// The key file cannot be read.
     #[error("cannot read the key file {path:?}")]
     KeyFileUnreadable {
@@ -49,6 +53,16 @@ pub enum AuthError {
         #[source]
         source: jsonwebtoken::errors::Error,
     },
+    /// The in-memory key ([`Credentials::Key`](super::Credentials::Key)) is not a ZITADEL key
+    /// file (contract §10.2).
+    #[error("the key value is not a ZITADEL key file: {failure}")]
+    KeyInvalid {
+        /// What was wrong, without the content.
+        failure: DecodeFailure,
+    },
+    /// The in-memory key's `key` is not a usable RSA private key, or signing failed.
+    #[error("cannot sign the JWT assertion with the key value")]
+    KeySigning(#[source] jsonwebtoken::errors::Error),
     /// The token endpoint refused the assertion with a 4xx.
     #[error("the token endpoint refused the assertion: HTTP {status}{}", oauth_error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default())]
     TokenRejected {
@@ -98,7 +112,8 @@ impl AuthError {
         matches!(self, Self::TokenEndpointTimeout(_))
     }
 
-    /// A configuration problem is the likely cause (bad file, key, issuer or instance host).
+    /// A configuration problem is the likely cause (bad file, token, key, issuer or instance
+    /// host).
     pub fn is_config_suspect(&self) -> bool {
         !self.is_outage()
     }

@@ -3,7 +3,6 @@
 //! One `tokio::sync::Mutex` guards the cached token and is held across a refresh, so callers
 //! that arrive while a refresh is running wait for it instead of each requesting a token.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -13,7 +12,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::error::AuthError;
-use super::key_file::KeyFile;
+use super::key_file::KeySource;
 use crate::error::DecodeFailure;
 use crate::rpc::{CallObserver, Rpc};
 use crate::sensitive::Sensitive;
@@ -62,8 +61,8 @@ struct OAuthError {
 /// Where and how to request tokens.
 #[derive(Debug)]
 pub(crate) struct JwtProfileConfig {
-    /// The key file path (re-read for every new assertion, so a rotated file is picked up).
-    pub(crate) key_file: PathBuf,
+    /// The key that signs each assertion (a file is re-read every time).
+    pub(crate) key: KeySource,
     /// The JWT audience: ZITADEL's public issuer URL.
     pub(crate) issuer: String,
     /// `<base_url>/oauth/v2/token`.
@@ -126,12 +125,11 @@ impl JwtProfileSource {
     }
 
     async fn fetch(&self, observer: &dyn CallObserver) -> Result<CachedToken, AuthError> {
-        let key_file = KeyFile::read(&self.config.key_file).await?;
-        let assertion = key_file.sign_assertion(
-            &self.config.key_file,
-            &self.config.issuer,
-            Timestamp::now(),
-        )?;
+        let assertion = self
+            .config
+            .key
+            .sign_assertion(&self.config.issuer, Timestamp::now())
+            .await?;
         let started = Instant::now();
         let result = self.request(&assertion).await;
         let outcome = match &result {

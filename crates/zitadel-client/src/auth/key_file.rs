@@ -1,4 +1,5 @@
-//! The service-account key file and the RS256 assertion signed with it (contract §10.2).
+//! The service-account key file and the RS256 assertion signed with it (contract §10.2), and
+//! the source of that key: a file re-read for every assertion, or JSON held in memory.
 
 use std::path::{Path, PathBuf};
 
@@ -42,17 +43,83 @@ struct AssertionClaims<'a> {
     exp: i64,
 }
 
+/// Where a key came from, so errors can name the file (or say "the key value") without ever
+/// showing the content.
+#[derive(Debug, Clone, Copy)]
+enum KeyOrigin<'a> {
+    File(&'a Path),
+    Value,
+}
+
+impl KeyOrigin<'_> {
+    fn invalid(self, failure: DecodeFailure) -> AuthError {
+        match self {
+            Self::File(path) => AuthError::KeyFileInvalid {
+                path: path.to_owned(),
+                failure,
+            },
+            Self::Value => AuthError::KeyInvalid { failure },
+        }
+    }
+
+    fn signing(self, source: jsonwebtoken::errors::Error) -> AuthError {
+        match self {
+            Self::File(path) => AuthError::Signing {
+                path: path.to_owned(),
+                source,
+            },
+            Self::Value => AuthError::KeySigning(source),
+        }
+    }
+}
+
+/// Where the JWT-profile key comes from. Both variants sign through [`KeyFile`], so files and
+/// in-memory keys share the whole grant, cache and refresh path.
+#[derive(Debug)]
+pub(crate) enum KeySource {
+    /// Re-read for every new assertion, so a rotated file is picked up without a restart.
+    File(PathBuf),
+    /// Parsed and checked once: the holder builds a new client when the key changes. Boxed
+    /// so the source stays as small as with a path.
+    Value(Box<KeyFile>),
+}
+
+impl KeySource {
+    /// Parses and checks in-memory key JSON up front: unlike a file, it cannot be fixed
+    /// before first use, so a bad value is reported when the client is built.
+    pub(crate) fn value(json: &Sensitive<String>) -> Result<Self, AuthError> {
+        let origin = KeyOrigin::Value;
+        let key_file = KeyFile::parse_from(origin, json.expose().as_bytes())?;
+        key_file.encoding_key(origin)?;
+        Ok(Self::Value(Box::new(key_file)))
+    }
+
+    /// A fresh assertion for `audience`, signed at `now`.
+    pub(crate) async fn sign_assertion(
+        &self,
+        audience: &str,
+        now: Timestamp,
+    ) -> Result<Sensitive<String>, AuthError> {
+        match self {
+            Self::File(path) => KeyFile::read(path)
+                .await?
+                .sign_assertion(path, audience, now),
+            Self::Value(key_file) => key_file.sign(KeyOrigin::Value, audience, now),
+        }
+    }
+}
+
 impl KeyFile {
     /// Parses key file JSON; the error names the path and position, never the content.
     pub fn parse(path: &Path, json: &[u8]) -> Result<Self, AuthError> {
-        let invalid = |failure| AuthError::KeyFileInvalid {
-            path: path.to_owned(),
-            failure,
-        };
-        let key_file: Self =
-            serde_json::from_slice(json).map_err(|e| invalid(DecodeFailure::from_json(&e)))?;
+        Self::parse_from(KeyOrigin::File(path), json)
+    }
+
+    fn parse_from(origin: KeyOrigin<'_>, json: &[u8]) -> Result<Self, AuthError> {
+        let key_file: Self = serde_json::from_slice(json)
+            .map_err(|e| origin.invalid(DecodeFailure::from_json(&e)))?;
         if key_file.subject().is_none() {
-            return Err(invalid(DecodeFailure::MissingField("userId")));
+            return Err(origin.invalid(DecodeFailure::MissingField("userId")));
         }
         Ok(key_file)
     }
@@ -78,18 +145,28 @@ impl KeyFile {
 
     /// Signs the jwt-bearer assertion: RS256, `kid`, `iss = sub = subject`, `aud = issuer`,
     /// `iat = now`, `exp = now + 1h`.
+    /// `path` only names the file in errors.
     pub fn sign_assertion(
         &self,
         path: &Path,
         audience: &str,
         now: Timestamp,
     ) -> Result<Sensitive<String>, AuthError> {
-        let signing = |source| AuthError::Signing {
-            path: PathBuf::from(path),
-            source,
-        };
+        self.sign(KeyOrigin::File(path), audience, now)
+    }
+
+    fn encoding_key(&self, origin: KeyOrigin<'_>) -> Result<EncodingKey, AuthError> {
+        EncodingKey::from_rsa_pem(self.key.expose().as_bytes()).map_err(|e| origin.signing(e))
+    }
+
+    fn sign(
+        &self,
+        origin: KeyOrigin<'_>,
+        audience: &str,
+        now: Timestamp,
+    ) -> Result<Sensitive<String>, AuthError> {
         let subject = self.subject().unwrap_or_default();
-        let key = EncodingKey::from_rsa_pem(self.key.expose().as_bytes()).map_err(signing)?;
+        let key = self.encoding_key(origin)?;
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.key_id.clone());
         let iat = now.as_second();
@@ -102,7 +179,7 @@ impl KeyFile {
         };
         jsonwebtoken::encode(&header, &claims, &key)
             .map(Sensitive::new)
-            .map_err(signing)
+            .map_err(|e| origin.signing(e))
     }
 }
 
@@ -201,6 +278,36 @@ mod tests {
             .unwrap_err();
         let shown = format!("{err} {err:?} {key_file:?}");
         assert!(matches!(err, AuthError::Signing { .. }));
+        assert!(!shown.contains("SECRETBITS"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_key_signs_the_same_assertion_as_its_file() {
+        let json = key_file_json(&key_pair().0);
+        let from_file = KeyFile::parse(path(), &json).unwrap();
+        let source = KeySource::value(&Sensitive::new(String::from_utf8(json).unwrap())).unwrap();
+        let now: Timestamp = "2026-01-02T03:04:05Z".parse().unwrap();
+        let jwt = source.sign_assertion("https://a", now).await.unwrap();
+        // RS256 (PKCS#1 v1.5) is deterministic, so equal assertions prove equal inputs.
+        let expected = from_file.sign_assertion(path(), "https://a", now).unwrap();
+        assert_eq!(jwt, expected);
+    }
+
+    #[test]
+    fn a_malformed_in_memory_key_is_refused_up_front_without_its_content() {
+        let broken = Sensitive::from(r#"{"keyId": "k", "key": "SECRETBITS"}"#);
+        let err = KeySource::value(&broken).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(matches!(err, AuthError::KeyInvalid { .. }), "{shown}");
+        assert!(!shown.contains("SECRETBITS"), "{shown}");
+    }
+
+    #[test]
+    fn an_in_memory_key_that_is_not_rsa_pem_is_refused_up_front_without_leaking_it() {
+        let json = String::from_utf8(key_file_json("not-a-pem-SECRETBITS")).unwrap();
+        let err = KeySource::value(&Sensitive::new(json)).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(matches!(err, AuthError::KeySigning(_)), "{shown}");
         assert!(!shown.contains("SECRETBITS"), "{shown}");
     }
 }

@@ -1,4 +1,5 @@
-//! Bearer tokens for API calls: a PAT file or the JWT profile with a key file (contract §10).
+//! Bearer tokens for API calls: a PAT or the JWT profile with a service-account key
+//! (contract §10), each from a file or held in memory.
 
 mod error;
 mod jwt_profile;
@@ -10,19 +11,29 @@ use std::path::PathBuf;
 pub use error::AuthError;
 pub(crate) use jwt_profile::{JwtProfileConfig, JwtProfileSource};
 pub use key_file::KeyFile;
+pub(crate) use key_file::KeySource;
 pub(crate) use pat::PatSource;
 
 use super::rpc::CallObserver;
 use crate::sensitive::Sensitive;
 
-/// Where the client's credentials come from. Files are read lazily and re-read on change, so
-/// a rotated Kubernetes Secret is picked up without a restart.
+/// Where the client's credentials come from.
+///
+/// Files are read lazily and re-read on change, so a rotated mounted Secret is picked up
+/// without a restart. In-memory values are checked when the client is built and never
+/// change: build a new client when the value does. `Debug` shows paths but never a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credentials {
     /// A file holding a personal access token (surrounding whitespace is ignored).
     PatFile(PathBuf),
     /// A service-account key file (JSON) for the JWT profile grant.
     KeyFile(PathBuf),
+    /// A personal access token (surrounding whitespace is ignored). A 401 is final: there is
+    /// no newer value to retry with.
+    Pat(Sensitive<String>),
+    /// The JSON content of a service-account key file, for the JWT profile grant. Access
+    /// tokens are cached and refreshed exactly as with [`Credentials::KeyFile`].
+    Key(Sensitive<String>),
 }
 
 /// The token provider behind a client.
@@ -54,5 +65,31 @@ impl TokenSource {
             Self::Pat(pat) => pat.replace_rejected(rejected).await,
             Self::JwtProfile(jwt) => jwt.replace_rejected(rejected, observer).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_credentials_shows_paths_but_never_values() {
+        let shown = format!(
+            "{:?} {:?} {:?} {:?}",
+            Credentials::Pat("pat-hunter2".into()),
+            Credentials::Key(r#"{"key": "key-hunter2"}"#.into()),
+            Credentials::PatFile("/run/pat".into()),
+            Credentials::KeyFile("/run/key.json".into()),
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("Pat([redacted])"), "{shown}");
+        assert!(shown.contains("/run/pat") && shown.contains("/run/key.json"));
+    }
+
+    #[test]
+    fn in_memory_credentials_compare_by_value() {
+        assert_eq!(Credentials::Pat("a".into()), Credentials::Pat("a".into()));
+        assert_ne!(Credentials::Pat("a".into()), Credentials::Pat("b".into()));
+        assert_ne!(Credentials::Pat("a".into()), Credentials::Key("a".into()));
     }
 }
