@@ -116,6 +116,12 @@ reasons! {
     StateUnreachable => Stalled, Resync;
     /// The stored object cannot be read (it does not match the schema, or lacks a uid).
     InvalidObject => Stalled, Resync;
+    /// The connection the `User` names (or the default one) does not exist.
+    ConnectionNotFound => Stalled, Resync;
+    /// The connection does not serve this namespace, organization or adoption.
+    ConnectionRefused => Stalled, Resync;
+    /// The connection's credential Secret is missing or unusable, or its settings do not parse.
+    ConnectionNotReady => Stalled, ConflictInterval;
 }
 
 /// The readiness verdict of one reconcile: the input for the condition list.

@@ -7,6 +7,8 @@ use std::time::Duration;
 use super::failure::{Blocker, Failure};
 use crate::conditions::{Reason, Verdict};
 use crate::secrets;
+use crate::tenancy::admission::Refusal;
+use crate::tenancy::connections::ConnectionError;
 use crate::zitadel::{self, ErrorKind};
 
 /// The verdict of one reconcile and how soon to retry.
@@ -38,6 +40,7 @@ pub fn assess(result: Result<(), &Failure>) -> Assessment {
                 "cleaning up the ZITADEL user failed; the User stays until it succeeds: {error}"
             ),
         ),
+        Failure::Connection(error) => (connection_reason(error), error.to_string()),
         // Only a person can repair an edited ledger: a conflict, not an outage.
         Failure::Secret(error @ secrets::Error::CorruptLedger { .. }) => {
             (Reason::SecretConflict, error.to_string())
@@ -66,6 +69,17 @@ pub fn assess(result: Result<(), &Failure>) -> Assessment {
             Failure::Zitadel(error) | Failure::Cleanup(error) => error.retry_after(),
             _ => None,
         },
+    }
+}
+
+fn connection_reason(error: &ConnectionError) -> Reason {
+    match error {
+        ConnectionError::Refused(Refusal::NotFound(..)) => Reason::ConnectionNotFound,
+        ConnectionError::Refused(_) => Reason::ConnectionRefused,
+        ConnectionError::Kube { .. } => Reason::KubernetesUnavailable,
+        ConnectionError::SecretMissing { .. }
+        | ConnectionError::InvalidTimeout { .. }
+        | ConnectionError::Client { .. } => Reason::ConnectionNotReady,
     }
 }
 

@@ -6,7 +6,7 @@ use kube::runtime::events::Recorder;
 
 use super::backoff::Backoff;
 use crate::metrics::Metrics;
-use crate::zitadel::ZitadelClient;
+use crate::tenancy::connections::Connections;
 
 /// Tunables of the controller.
 #[derive(Clone, Debug)]
@@ -19,9 +19,6 @@ pub struct Settings {
     /// Interval between listings of a machine user's keys and tokens (deletions behind the
     /// operator's back).
     pub credential_check_interval: Duration,
-    /// Whether `spec.adoptExisting` may take over existing ZITADEL users. The operator's
-    /// administrator decides this (`--allow-adoption`), not whoever may create a `User`.
-    pub allow_adoption: bool,
 }
 
 impl Default for Settings {
@@ -30,7 +27,6 @@ impl Default for Settings {
             resync_interval: Duration::from_secs(600),
             conflict_retry_interval: Duration::from_secs(60),
             credential_check_interval: Duration::from_secs(3600),
-            allow_adoption: false,
         }
     }
 }
@@ -108,8 +104,8 @@ impl CredentialChecks {
 pub struct Context {
     /// Kubernetes API client.
     pub kube: kube::Client,
-    /// ZITADEL API client.
-    pub zitadel: ZitadelClient,
+    /// The connections, and one ZITADEL client per connection.
+    pub connections: Connections,
     /// Publishes Kubernetes events.
     pub recorder: Recorder,
     /// Per-object retry backoff.

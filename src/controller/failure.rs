@@ -5,6 +5,7 @@ use kube::runtime::finalizer;
 use thiserror::Error;
 
 use super::identity::IdentityError;
+use crate::tenancy::connections::ConnectionError;
 use crate::{secrets, zitadel};
 
 /// Why a reconcile did not end with a ready user.
@@ -31,6 +32,9 @@ pub enum Failure {
     /// The stored object cannot be reconciled.
     #[error(transparent)]
     Invalid(#[from] InvalidObject),
+    /// The `User` may not use its connection, or the connection is not usable.
+    #[error(transparent)]
+    Connection(#[from] ConnectionError),
 }
 
 /// A stored `User` the operator cannot work with. Only objects that bypassed the CRD's schema
@@ -56,6 +60,7 @@ impl Failure {
             Failure::Status(_) => "status",
             Failure::Finalizer(_) => "finalizer",
             Failure::Invalid(_) => "invalid_object",
+            Failure::Connection(_) => "connection",
         }
     }
 }

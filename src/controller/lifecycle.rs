@@ -19,11 +19,12 @@ use super::state::{apply_state, plan_state};
 use crate::crd::{HumanSpec, User, UserState};
 use crate::names::{REISSUE_ANNOTATION, ROTATE_ANNOTATION};
 use crate::secrets::{SecretState, Secrets, secret_name};
+use crate::zitadel::ZitadelClient;
 use crate::zitadel::types::{User as ZitadelUser, UserState as WireUserState};
 
 /// Moves the user to `spec.state`, and says so when ZITADEL locked it.
 pub async fn converge_state(
-    ctx: &Context,
+    zitadel: &ZitadelClient,
     user: &User,
     found: &ZitadelUser,
     progress: &mut Progress,
@@ -39,7 +40,7 @@ pub async fn converge_state(
         ));
     }
     if let Some(transition) = plan_state(user.spec.state, found.state, &found.user_id)? {
-        let (state, note) = apply_state(&ctx.zitadel, &found.user_id, transition).await?;
+        let (state, note) = apply_state(zitadel, &found.user_id, transition).await?;
         tracing::info!(reason = note.reason, "user state changed");
         progress.state = Some(user_state(state));
         progress.notes.push(note);
@@ -51,6 +52,8 @@ pub async fn converge_state(
 pub struct Lifecycle<'a> {
     /// Shared state.
     pub ctx: &'a Context,
+    /// The client of the `User`'s connection.
+    pub zitadel: &'a ZitadelClient,
     /// The namespace's Secrets.
     pub secrets: &'a Secrets,
     /// The `User`'s identity.
@@ -89,7 +92,7 @@ impl Lifecycle<'_> {
                 self.found.user_id.as_str(),
                 self.user.spec.organization_id.as_str(),
             );
-            let zitadel = &self.ctx.zitadel;
+            let zitadel = self.zitadel;
             onboarding::act::apply(
                 zitadel,
                 self.secrets,
@@ -133,7 +136,7 @@ impl Lifecycle<'_> {
         let uid = &self.identity.uid;
         let check_due = checks.due(uid, settings.credential_check_interval);
         let listed = if needs_listing(&spec, &ledger, check_due) {
-            let listed = credentials::observe::list(&self.ctx.zitadel, &self.found.user_id).await?;
+            let listed = credentials::observe::list(self.zitadel, &self.found.user_id).await?;
             checks.checked(uid, settings.credential_check_interval);
             Some(listed)
         } else {
@@ -156,7 +159,7 @@ impl Lifecycle<'_> {
         } else {
             check_writable(self.user, &secret)?;
             let target = credentials::act::Target {
-                zitadel: &self.ctx.zitadel,
+                zitadel: self.zitadel,
                 secrets: self.secrets,
                 user: self.user,
                 user_id: &self.found.user_id,

@@ -33,6 +33,7 @@ use crate::crd::{DeletionPolicy, User};
 use crate::metrics::{ObjectKey, ReconcileResult};
 use crate::names::FINALIZER;
 use crate::secrets::{SecretState, Secrets};
+use crate::tenancy::connections::Connection;
 
 /// Added to a due time, so the reconcile after it finds the deadline passed rather than a few
 /// milliseconds ahead.
@@ -152,7 +153,10 @@ async fn apply(ctx: &Context, identity: &Identity, user: &User) -> Result<Action
         }
     };
     record_user_id(&progress);
-    let result = converge(ctx, identity, user, &mut progress).await;
+    let result = match ctx.connections.for_user(user, &identity.namespace).await {
+        Ok(connection) => converge(ctx, &connection, identity, user, &mut progress).await,
+        Err(error) => Err(Failure::Connection(error)),
+    };
     record_user_id(&progress);
     let assessment = assess(result.as_ref().map(drop));
     let reported = report(ctx, identity, user, &progress, &assessment.verdict).await;
@@ -177,24 +181,26 @@ async fn apply(ctx: &Context, identity: &Identity, user: &User) -> Result<Action
 /// profile and metadata, state, onboarding codes, machine credentials.
 async fn converge(
     ctx: &Context,
+    connection: &Connection,
     identity: &Identity,
     user: &User,
     progress: &mut Progress,
 ) -> Result<(), Failure> {
+    let zitadel = &connection.client;
     let secrets = Secrets::new(ctx.kube.clone(), &identity.namespace);
     let (user_id, just_created) = match progress.user_id.clone() {
         Some(id) => (id, false),
         None => (
-            establish(ctx, &secrets, identity, user, progress).await?,
+            establish(ctx, connection, &secrets, identity, user, progress).await?,
             true,
         ),
     };
-    let mut observed = observe(&ctx.zitadel, &secrets, user, &identity.uid, &user_id).await?;
+    let mut observed = observe(zitadel, &secrets, user, &identity.uid, &user_id).await?;
     progress.owns_secret = matches!(observed.secret, SecretState::Owned(_));
     progress.state = observed.zitadel.as_ref().map(|f| user_state(f.user.state));
     let plan = plan_sync(user, &identity.uid, &observed)?;
     let found = observed.zitadel.take().map(|found| found.user);
-    let secret = sync(&ctx.zitadel, &secrets, user, &plan, observed.secret).await?;
+    let secret = sync(zitadel, &secrets, user, &plan, observed.secret).await?;
     progress.owns_secret = matches!(secret, SecretState::Owned(_));
     progress.managed_metadata_keys = Some(user.spec.metadata.keys().cloned().collect());
     let changed = plan.summary();
@@ -209,9 +215,10 @@ async fn converge(
     let Some(found) = found else {
         return Ok(());
     };
-    converge_state(ctx, user, &found, progress).await?;
+    converge_state(zitadel, user, &found, progress).await?;
     let lifecycle = Lifecycle {
         ctx,
+        zitadel,
         secrets: &secrets,
         identity,
         user,
@@ -232,6 +239,7 @@ async fn converge(
 /// Creates the ZITADEL user, or claims the existing one CreateUser points at. Returns its id.
 async fn establish(
     ctx: &Context,
+    connection: &Connection,
     secrets: &Secrets,
     identity: &Identity,
     user: &User,
@@ -244,13 +252,16 @@ async fn establish(
         ctx.recently_created.remember(&identity.uid, id);
         record(&mut *progress, Established::Created(id.to_owned()));
     };
-    let clash = match create(&ctx.zitadel, secrets, user, plan, before.secret, created).await? {
+    let zitadel = &connection.client;
+    let clash = match create(zitadel, secrets, user, plan, before.secret, created).await? {
         Creation::Created(id) => return Ok(id),
         Creation::Clashed(clash) => clash,
     };
-    let allow_adoption = ctx.settings.allow_adoption;
+    // Admission refused adoptExisting on connections that do not allow adoption; this keeps
+    // the rule in the planner too.
+    let allow_adoption = connection.allow_adoption;
     look_up_holder(user, &clash, allow_adoption)?;
-    let taken = holder(&ctx.zitadel, clash).await?;
+    let taken = holder(zitadel, clash).await?;
     let established = claim(user, &identity.uid, &taken, allow_adoption)?;
     ctx.recently_created
         .remember(&identity.uid, established.user_id());
@@ -279,10 +290,18 @@ async fn cleanup(ctx: &Context, identity: &Identity, user: &User) -> Result<Acti
     ctx.recently_created.forget(&identity.uid);
     ctx.credential_checks.forget(&identity.uid);
     let orphan = user.spec.deletion_policy == DeletionPolicy::Orphan;
-    let handled = if orphan {
-        release_zitadel_user(&ctx.zitadel, user, &identity.uid).await
-    } else {
-        delete_zitadel_user(&ctx.zitadel, user, &identity.uid).await
+    let handled = match ctx.connections.for_user(user, &identity.namespace).await {
+        // Without its connection the ZITADEL user cannot be cleaned up: the finalizer stays and
+        // the status says why.
+        Err(error) => Err(Failure::Connection(error)),
+        Ok(connection) if orphan => {
+            release_zitadel_user(&connection.client, user, &identity.uid)
+                .await
+                .map_err(Failure::Cleanup)
+        }
+        Ok(connection) => delete_zitadel_user(&connection.client, user, &identity.uid)
+            .await
+            .map_err(Failure::Cleanup),
     };
     match handled {
         Ok(None) => Ok(Action::await_change()),
@@ -299,8 +318,7 @@ async fn cleanup(ctx: &Context, identity: &Identity, user: &User) -> Result<Acti
             publish(ctx, &user.object_ref(&()), &[note]).await;
             Ok(Action::await_change())
         }
-        Err(error) => {
-            let failure = Failure::Cleanup(error);
+        Err(failure) => {
             let verdict = assess(Err(&failure)).verdict;
             if let Err(error) = report(ctx, identity, user, &Progress::default(), &verdict).await {
                 tracing::warn!(%error, "could not write the status");

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Namespace, Secret};
-use kube::runtime::reflector::{ObjectRef, Store};
+use futures::StreamExt;
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
 use thiserror::Error;
 
@@ -91,6 +93,8 @@ struct Fingerprint {
 
 /// Connections from the watch caches, and the clients built for them.
 pub struct Connections {
+    /// Bumped on every change to a connection or a namespace: `User`s are reconciled again.
+    changed: tokio::sync::watch::Sender<u64>,
     namespaced: Store<ZitadelConnection>,
     cluster: Store<ClusterZitadelConnection>,
     namespaces: Store<Namespace>,
@@ -102,17 +106,34 @@ pub struct Connections {
 }
 
 impl Connections {
-    /// Connections read from the three caches; cluster connections' Secrets are read from
-    /// `operator_namespace`; clients report their calls to `observer`.
-    pub fn new(
+    /// Connections watched through `kube`; cluster connections' Secrets are read from
+    /// `operator_namespace`; clients report their calls to `observer`. The returned future keeps
+    /// the caches current: run it as long as the operator runs.
+    pub fn watch(
         kube: kube::Client,
-        namespaced: Store<ZitadelConnection>,
-        cluster: Store<ClusterZitadelConnection>,
-        namespaces: Store<Namespace>,
         operator_namespace: String,
         observer: Arc<dyn CallObserver>,
-    ) -> Self {
-        Self {
+    ) -> (Self, impl Future<Output = ()> + Send + 'static) {
+        let (namespaced, namespaced_writer) = reflector::store();
+        let (cluster, cluster_writer) = reflector::store();
+        let (namespaces, namespaces_writer) = reflector::store();
+        let (changed, _) = tokio::sync::watch::channel(0);
+        let notify = changed.clone();
+        let bump = move || notify.send_modify(|n| *n = n.wrapping_add(1));
+        let namespaced_stream = cache(Api::<ZitadelConnection>::all(kube.clone()), namespaced_writer);
+        let cluster_stream = cache(Api::<ClusterZitadelConnection>::all(kube.clone()), cluster_writer);
+        let namespace_stream = cache(Api::<Namespace>::all(kube.clone()), namespaces_writer);
+        let driver = async move {
+            let mut all = futures::stream::select(
+                futures::stream::select(namespaced_stream, cluster_stream),
+                namespace_stream,
+            );
+            while all.next().await.is_some() {
+                bump();
+            }
+        };
+        let connections = Self {
+            changed,
             namespaced,
             cluster,
             namespaces,
@@ -120,7 +141,26 @@ impl Connections {
             kube,
             observer,
             clients: Mutex::new(HashMap::new()),
-        }
+        };
+        (connections, driver)
+    }
+
+    /// Ticks whenever a connection or a namespace changes.
+    pub fn changes(&self) -> impl futures::Stream<Item = ()> + Send + 'static {
+        let receiver = self.changed.subscribe();
+        futures::stream::unfold(receiver, |mut receiver| async move {
+            receiver.changed().await.ok()?;
+            Some(((), receiver))
+        })
+    }
+
+    /// Waits until the three caches hold their initial lists, so a connection is never reported
+    /// missing only because the operator just started.
+    async fn synced(&self) {
+        // The writers live as long as the driver; if it is gone, lookups report what they have.
+        let _ = self.namespaced.wait_until_ready().await;
+        let _ = self.cluster.wait_until_ready().await;
+        let _ = self.namespaces.wait_until_ready().await;
     }
 
     /// The connection `user` (in `namespace`) names, if tenancy admits it: one Secret read, and
@@ -130,6 +170,7 @@ impl Connections {
         user: &User,
         namespace: &str,
     ) -> Result<Arc<Connection>, ConnectionError> {
+        self.synced().await;
         let reference = connection_ref(user);
         let labels = self
             .namespaces
@@ -237,6 +278,21 @@ impl Connections {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// A watch cache of `api`, as a stream of its events (each one a tick for [`Connections::changes`]).
+fn cache<K>(
+    api: Api<K>,
+    writer: reflector::store::Writer<K>,
+) -> impl futures::Stream<Item = ()> + Send + 'static
+where
+    K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+{
+    watcher(api, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .map(|_event| ())
 }
 
 /// `Kind/name` of a connection, as messages name it.
