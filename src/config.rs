@@ -4,19 +4,14 @@
 //! and from a Helm-rendered Deployment. [`Args`] is the raw input; [`OperatorConfig`] is the
 //! validated form the library works with.
 
-use std::{
-    net::SocketAddr,
-    path::{Path, PathBuf},
-    time::Duration,
-};
+use std::{net::SocketAddr, path::Path, time::Duration};
 
-use clap::{ArgAction, ArgGroup, Parser};
+use clap::{ArgAction, Parser};
 use jiff::SignedDuration;
 use jiff::fmt::friendly::{Direction, SpanParser, SpanPrinter};
 
 use crate::leader::{LeaderElectionSettings, LeaseTiming};
 use crate::telemetry::LogFormat;
-use crate::zitadel::{ClientConfig, Credentials};
 
 /// Lease holder identity length when neither `--pod-name` nor a hostname is available.
 const RANDOM_IDENTITY_LEN: usize = 16;
@@ -24,42 +19,7 @@ const RANDOM_IDENTITY_LEN: usize = 16;
 /// Command-line flags; each also reads the environment variable named in its help.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "zitadel-user-operator", version, about)]
-#[command(group(
-    ArgGroup::new("credentials")
-        .required(true)
-        .args(["zitadel_pat_file", "zitadel_key_file"])
-))]
 pub struct Args {
-    /// Base URL of the ZITADEL API, e.g. `https://zitadel.example.com`.
-    #[arg(long, env = "ZITADEL_URL", value_name = "URL")]
-    pub zitadel_url: String,
-
-    /// File holding a personal access token (re-read when it changes).
-    #[arg(long, env = "ZITADEL_PAT_FILE", value_name = "PATH")]
-    pub zitadel_pat_file: Option<PathBuf>,
-
-    /// File holding a service account key (JSON) for the JWT profile grant.
-    #[arg(long, env = "ZITADEL_KEY_FILE", value_name = "PATH")]
-    pub zitadel_key_file: Option<PathBuf>,
-
-    /// Instance host sent as `x-zitadel-instance-host` when the URL does not name the instance.
-    #[arg(long, env = "ZITADEL_INSTANCE_HOST", value_name = "HOST")]
-    pub zitadel_instance_host: Option<String>,
-
-    /// Override of the JWT audience (the ZITADEL issuer URL).
-    #[arg(long, env = "ZITADEL_ISSUER", value_name = "URL")]
-    pub zitadel_issuer: Option<String>,
-
-    /// Deadline of each ZITADEL request, e.g. `500ms`, `10s`, `1m30s`.
-    #[arg(
-        long,
-        env = "ZITADEL_TIMEOUT",
-        default_value = "10s",
-        value_name = "DURATION",
-        value_parser = parse_duration
-    )]
-    pub zitadel_timeout: SignedDuration,
-
     /// Comma-separated namespaces to watch; empty watches all namespaces.
     #[arg(
         long,
@@ -125,26 +85,14 @@ pub struct Args {
     )]
     pub leader_election: bool,
 
-    /// Let `spec.adoptExisting: true` take over existing ZITADEL users the operator did not create.
-    // Off by default: whoever may create a `User` could otherwise take over any unmanaged
-    // ZITADEL user the operator's credential reaches. Same `Set` pattern as `--leader-election`.
-    #[arg(
-        long,
-        env = "ALLOW_ADOPTION",
-        action = ArgAction::Set,
-        num_args = 0..=1,
-        default_value_t = false,
-        default_missing_value = "true"
-    )]
-    pub allow_adoption: bool,
-
     /// Name of the Lease used for leader election.
     #[arg(long, env = "LEASE_NAME", default_value = "zitadel-user-operator")]
     pub lease_name: String,
 
-    /// Namespace of the Lease (required with leader election; the Pod's own namespace).
+    /// The operator's own namespace (the Pod's): where its Lease and the credential Secrets of
+    /// `ClusterZitadelConnection`s live.
     #[arg(long, env = "POD_NAMESPACE")]
-    pub lease_namespace: Option<String>,
+    pub namespace: Option<String>,
 
     /// Lease holder identity; defaults to the hostname (the Pod name) or a random id.
     #[arg(long, env = "POD_NAME")]
@@ -154,8 +102,8 @@ pub struct Args {
 /// Validated operator configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperatorConfig {
-    /// How to reach and authenticate to ZITADEL.
-    pub zitadel: ClientConfig,
+    /// The operator's namespace: its Lease and the credential Secrets of cluster connections.
+    pub namespace: String,
     /// Namespaces to watch; empty means all namespaces.
     pub watch_namespaces: Vec<String>,
     /// Maximum number of concurrent reconciles (at least 1).
@@ -168,27 +116,11 @@ pub struct OperatorConfig {
     pub metrics_addr: SocketAddr,
     /// Leader election, when enabled.
     pub leader_election: Option<LeaderElectionSettings>,
-    /// Whether `spec.adoptExisting` may take over existing ZITADEL users.
-    pub allow_adoption: bool,
 }
 
 /// Why the flags and environment do not form a valid configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// `--zitadel-url` is not a usable ZITADEL base URL; the source names the rule it breaks.
-    /// The value is not repeated: it could carry a password.
-    #[error(
-        "--zitadel-url must be an absolute http(s) URL without query or fragment, e.g. https://zitadel.example.com"
-    )]
-    InvalidZitadelUrl(#[source] crate::zitadel::BaseUrlError),
-    /// `--zitadel-url` carries a user name or password, which would end up in logs.
-    #[error(
-        "--zitadel-url must not contain a user name or password; use --zitadel-pat-file or --zitadel-key-file"
-    )]
-    CredentialsInUrl,
-    /// Both or neither credential files were given (clap normally catches this first).
-    #[error("exactly one of --zitadel-pat-file and --zitadel-key-file is required")]
-    CredentialsAmbiguous,
     /// A watched namespace is not a valid namespace name.
     #[error(
         "--watch-namespaces entry `{0}` is not a valid namespace name (lowercase letters, digits and `-`, at most 63 characters)"
@@ -206,9 +138,9 @@ pub enum ConfigError {
         /// The rejected value.
         value: SignedDuration,
     },
-    /// Leader election needs to know where its Lease lives.
-    #[error("--lease-namespace (POD_NAMESPACE) is required when leader election is enabled")]
-    MissingLeaseNamespace,
+    /// The operator must know its own namespace.
+    #[error("--namespace (POD_NAMESPACE) is required: the operator's own namespace")]
+    MissingNamespace,
     /// The Lease name is empty.
     #[error("--lease-name must not be empty when leader election is enabled")]
     EmptyLeaseName,
@@ -220,28 +152,18 @@ impl Args {
     /// # Errors
     /// [`ConfigError`] naming the offending flag.
     pub fn into_config(self) -> Result<OperatorConfig, ConfigError> {
-        let credentials = match (self.zitadel_pat_file, self.zitadel_key_file) {
-            (Some(pat), None) => Credentials::PatFile(pat),
-            (None, Some(key)) => Credentials::KeyFile(key),
-            _ => return Err(ConfigError::CredentialsAmbiguous),
-        };
-        let zitadel = ClientConfig {
-            instance_host: non_empty(self.zitadel_instance_host),
-            issuer: non_empty(self.zitadel_issuer),
-            request_timeout: positive(self.zitadel_timeout, "--zitadel-timeout")?,
-            ..ClientConfig::new(validate_url(&self.zitadel_url)?, credentials)
-        };
+        let namespace = non_empty(self.namespace).ok_or(ConfigError::MissingNamespace)?;
         let leader_election = if self.leader_election {
             Some(leader_election_settings(
                 self.lease_name,
-                self.lease_namespace,
+                namespace.clone(),
                 self.pod_name,
             )?)
         } else {
             None
         };
         Ok(OperatorConfig {
-            zitadel,
+            namespace,
             watch_namespaces: parse_namespaces(&self.watch_namespaces)?,
             concurrency: self.concurrency,
             resync_interval: positive(self.resync_interval, "--resync-interval")?,
@@ -251,19 +173,8 @@ impl Args {
             )?,
             metrics_addr: self.metrics_addr,
             leader_election,
-            allow_adoption: self.allow_adoption,
         })
     }
-}
-
-/// The client's own check, so the flag accepts exactly the URLs the client can use.
-fn validate_url(raw: &str) -> Result<String, ConfigError> {
-    use crate::zitadel::BaseUrlError;
-    crate::zitadel::canonical_base_url(raw).map_err(|error| match error {
-        // Its own variant: the fix is another flag, not another URL.
-        BaseUrlError::Credentials => ConfigError::CredentialsInUrl,
-        other => ConfigError::InvalidZitadelUrl(other),
-    })
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -333,10 +244,9 @@ fn is_dns1123_label(name: &str) -> bool {
 
 fn leader_election_settings(
     lease_name: String,
-    lease_namespace: Option<String>,
+    lease_namespace: String,
     pod_name: Option<String>,
 ) -> Result<LeaderElectionSettings, ConfigError> {
-    let lease_namespace = non_empty(lease_namespace).ok_or(ConfigError::MissingLeaseNamespace)?;
     let lease_name = lease_name.trim().to_owned();
     if lease_name.is_empty() {
         return Err(ConfigError::EmptyLeaseName);

@@ -16,7 +16,8 @@ use crate::http::{self, Health, HttpError};
 use crate::leader;
 use crate::metrics::Metrics;
 use crate::names::{FIELD_MANAGER, USER_AGENT};
-use crate::zitadel::{self, ZitadelClient};
+use crate::tenancy::connections::Connections;
+use crate::zitadel;
 
 /// Why the operator stopped abnormally.
 #[derive(Debug, Error)]
@@ -46,8 +47,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let metrics = Metrics::new();
-    let zitadel =
-        ZitadelClient::new(config.zitadel.clone())?.with_observer(metrics.zitadel_observer());
+    let (connections, watch_connections) = Connections::watch(
+        kube.clone(),
+        config.namespace.clone(),
+        metrics.zitadel_observer(),
+    );
     let health = Health::new();
     let (address, server) =
         http::bind(config.metrics_addr, metrics.clone(), health.clone()).await?;
@@ -63,7 +67,7 @@ pub async fn run(
     };
     let ctx = Arc::new(Context {
         kube: kube.clone(),
-        zitadel,
+        connections,
         recorder: Recorder::new(kube.clone(), reporter),
         backoff: Backoff::default(),
         recently_created: RecentlyCreated::default(),
@@ -73,7 +77,6 @@ pub async fn run(
         settings: Settings {
             resync_interval: config.resync_interval,
             credential_check_interval: config.credential_check_interval,
-            allow_adoption: config.allow_adoption,
             ..Settings::default()
         },
     });
@@ -111,6 +114,13 @@ pub async fn run(
     };
     // One future, not spawned tasks: when it is dropped (a test's simulated crash, say), the
     // HTTP server and the controller stop with it.
-    let (served, ()) = tokio::join!(server.serve(shutdown.clone()), reconcile);
+    // The connection caches end with the rest: they are cut when the other two finish.
+    let caches = watch_connections.boxed();
+    let work = async { tokio::join!(server.serve(shutdown.clone()), reconcile) };
+    let (served, ()) = match futures::future::select(Box::pin(work), caches).await {
+        futures::future::Either::Left((done, _caches)) => done,
+        // The watchers retry forever with backoff; ending means the streams were dropped.
+        futures::future::Either::Right(((), work)) => work.await,
+    };
     Ok(served?)
 }

@@ -123,11 +123,14 @@ async fn run_scope(
             }
         }
     };
+    // A connection or namespace change may admit or refuse any User: look at them all again.
+    let connection_changes = ctx.connections.changes();
     let controller = Controller::for_stream(triggers, reader)
         .owns(
             secrets,
             watcher::Config::default().labels(&owned_selector()),
         )
+        .reconcile_all_on(connection_changes)
         .with_config(ControllerConfig::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)

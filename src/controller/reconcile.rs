@@ -294,11 +294,9 @@ async fn cleanup(ctx: &Context, identity: &Identity, user: &User) -> Result<Acti
         // Without its connection the ZITADEL user cannot be cleaned up: the finalizer stays and
         // the status says why.
         Err(error) => Err(Failure::Connection(error)),
-        Ok(connection) if orphan => {
-            release_zitadel_user(&connection.client, user, &identity.uid)
-                .await
-                .map_err(Failure::Cleanup)
-        }
+        Ok(connection) if orphan => release_zitadel_user(&connection.client, user, &identity.uid)
+            .await
+            .map_err(Failure::Cleanup),
         Ok(connection) => delete_zitadel_user(&connection.client, user, &identity.uid)
             .await
             .map_err(Failure::Cleanup),

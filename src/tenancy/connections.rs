@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Namespace, Secret};
 use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
@@ -117,17 +117,23 @@ impl Connections {
         let (namespaced, namespaced_writer) = reflector::store();
         let (cluster, cluster_writer) = reflector::store();
         let (namespaces, namespaces_writer) = reflector::store();
-        let (changed, _) = tokio::sync::watch::channel(0);
+        let (changed, _) = tokio::sync::watch::channel(0u64);
         let notify = changed.clone();
         let bump = move || notify.send_modify(|n| *n = n.wrapping_add(1));
-        let namespaced_stream = cache(Api::<ZitadelConnection>::all(kube.clone()), namespaced_writer);
-        let cluster_stream = cache(Api::<ClusterZitadelConnection>::all(kube.clone()), cluster_writer);
+        let namespaced_stream = cache(
+            Api::<ZitadelConnection>::all(kube.clone()),
+            namespaced_writer,
+        );
+        let cluster_stream = cache(
+            Api::<ClusterZitadelConnection>::all(kube.clone()),
+            cluster_writer,
+        );
         let namespace_stream = cache(Api::<Namespace>::all(kube.clone()), namespaces_writer);
         let driver = async move {
-            let mut all = futures::stream::select(
+            let mut all = std::pin::pin!(futures::stream::select(
                 futures::stream::select(namespaced_stream, cluster_stream),
                 namespace_stream,
-            );
+            ));
             while all.next().await.is_some() {
                 bump();
             }
@@ -190,8 +196,13 @@ impl Connections {
                 let Some(connection) = found else {
                     return Err(Refusal::NotFound(reference, namespace.to_owned()).into());
                 };
-                self.client(&reference, &*connection, &connection.spec.connection, namespace)
-                    .await
+                self.client(
+                    &reference,
+                    &*connection,
+                    &connection.spec.connection,
+                    namespace,
+                )
+                .await
             }
             ConnectionKind::ClusterZitadelConnection => {
                 let found = self.cluster.get(&ObjectRef::new(&reference.name));
@@ -204,8 +215,13 @@ impl Connections {
                     return Err(Refusal::NotFound(reference, namespace.to_owned()).into());
                 };
                 let secrets = self.operator_namespace.clone();
-                self.client(&reference, &*connection, &connection.spec.connection, &secrets)
-                    .await
+                self.client(
+                    &reference,
+                    &*connection,
+                    &connection.spec.connection,
+                    &secrets,
+                )
+                .await
             }
         }
     }
@@ -221,13 +237,14 @@ impl Connections {
         let label = describe(reference);
         let selector = &settings.credentials.secret_ref;
         let secrets: Api<Secret> = Api::namespaced(self.kube.clone(), secret_namespace);
-        let secret = secrets
-            .get_opt(&selector.name)
-            .await
-            .map_err(|source| ConnectionError::Kube {
-                connection: label.clone(),
-                source,
-            })?;
+        let secret =
+            secrets
+                .get_opt(&selector.name)
+                .await
+                .map_err(|source| ConnectionError::Kube {
+                    connection: label.clone(),
+                    source,
+                })?;
         let missing = || ConnectionError::SecretMissing {
             connection: label.clone(),
             namespace: secret_namespace.to_owned(),
@@ -324,11 +341,12 @@ pub fn client_config(
         ConnectionCredentialType::ServiceAccountKey => Credentials::Key(value),
     };
     let request_timeout = match &settings.timeout {
-        Some(value) => crate::crd::parse_duration(value)
-            .ok_or_else(|| ConnectionError::InvalidTimeout {
+        Some(value) => {
+            crate::crd::parse_duration(value).ok_or_else(|| ConnectionError::InvalidTimeout {
                 connection: label.to_owned(),
                 value: value.clone(),
-            })?,
+            })?
+        }
         None => DEFAULT_TIMEOUT,
     };
     Ok(ClientConfig {
