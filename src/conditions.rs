@@ -79,6 +79,8 @@ macro_rules! reasons {
 reasons! {
     /// The ZITADEL user matches the spec.
     Reconciled => Ready, Resync;
+    /// A connection: its credential authenticates against its instance.
+    Connected => Ready, Resync;
     /// The user is being created, or an existing holder of its username is not searchable yet.
     Creating => Reconciling, Backoff;
     /// ZITADEL did not answer, answered with a server error or with a body that is not a ZITADEL

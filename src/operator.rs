@@ -16,6 +16,7 @@ use crate::http::{self, Health, HttpError};
 use crate::leader;
 use crate::metrics::Metrics;
 use crate::names::{FIELD_MANAGER, USER_AGENT};
+use crate::tenancy;
 use crate::tenancy::connections::Connections;
 use crate::zitadel;
 
@@ -89,7 +90,7 @@ pub async fn run(
         let health = health.clone();
         move || {
             let health = health.clone();
-            controller::run(
+            let users = controller::run(
                 ctx.clone(),
                 namespaces.clone(),
                 concurrency,
@@ -98,7 +99,9 @@ pub async fn run(
                     tracing::info!("watch caches synced; ready");
                     health.set_ready(true);
                 },
-            )
+            );
+            let connections = tenancy::controller::run(ctx.clone(), shutdown.clone());
+            futures::future::join(users, connections).map(drop)
         }
     };
     let reconcile = async {

@@ -151,6 +151,11 @@ impl Connections {
         (connections, driver)
     }
 
+    /// Where the credential Secrets of cluster connections live.
+    pub fn operator_namespace(&self) -> &str {
+        &self.operator_namespace
+    }
+
     /// Ticks whenever a connection or a namespace changes.
     pub fn changes(&self) -> impl futures::Stream<Item = ()> + Send + 'static {
         let receiver = self.changed.subscribe();
@@ -227,7 +232,7 @@ impl Connections {
     }
 
     /// The cached client of `reference`, or a new one if the connection or its Secret changed.
-    async fn client<K: Resource>(
+    pub async fn client<K: Resource>(
         &self,
         reference: &ConnectionRef,
         object: &K,

@@ -2,4 +2,5 @@
 
 pub mod admission;
 pub mod connections;
+pub mod controller;
 pub mod selector;

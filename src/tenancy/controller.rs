@@ -1,0 +1,184 @@
+//! The connection controller: a connection is `Ready` once its credential authenticates against
+//! its instance (one cheap, read-only ListUsers). Its status tells the administrator what is wrong
+//! (a missing Secret, a rejected credential, an unreachable URL) before any `User` tries.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use jiff::Timestamp;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::{Controller, watcher};
+use kube::{Api, Resource, ResourceExt};
+use serde_json::json;
+
+use super::connections::{Connection, ConnectionError};
+use crate::conditions::{Reason, Verdict, conditions_for};
+use crate::controller::Context;
+use crate::crd::{
+    ClusterZitadelConnection, ConnectionKind, ConnectionRef, ConnectionSettings, ConnectionStatus,
+    ZitadelConnection,
+};
+use crate::names::FIELD_MANAGER;
+use crate::zitadel::{self, ErrorKind};
+
+/// How often a connection is checked again: a rotated credential or a revoked one shows within
+/// this time even when nothing in Kubernetes changed.
+const RECHECK: Duration = Duration::from_secs(300);
+
+/// What the connection controller needs of each kind.
+trait ConnectionObject: Resource<DynamicType = ()> + Clone + Send + Sync + Sized {
+    const KIND: ConnectionKind;
+    /// The API that writes this object's status.
+    fn api(&self, kube: kube::Client) -> Api<Self>;
+    fn settings(&self) -> &ConnectionSettings;
+    fn status(&self) -> Option<&ConnectionStatus>;
+    /// Where the credential Secret lives.
+    fn secret_namespace(&self, operator_namespace: &str) -> String;
+}
+
+impl ConnectionObject for ZitadelConnection {
+    const KIND: ConnectionKind = ConnectionKind::ZitadelConnection;
+    fn api(&self, kube: kube::Client) -> Api<Self> {
+        Api::namespaced(kube, &self.namespace().unwrap_or_default())
+    }
+    fn settings(&self) -> &ConnectionSettings {
+        &self.spec.connection
+    }
+    fn status(&self) -> Option<&ConnectionStatus> {
+        self.status.as_ref()
+    }
+    fn secret_namespace(&self, _: &str) -> String {
+        self.namespace().unwrap_or_default()
+    }
+}
+
+impl ConnectionObject for ClusterZitadelConnection {
+    const KIND: ConnectionKind = ConnectionKind::ClusterZitadelConnection;
+    fn api(&self, kube: kube::Client) -> Api<Self> {
+        Api::all(kube)
+    }
+    fn settings(&self) -> &ConnectionSettings {
+        &self.spec.connection
+    }
+    fn status(&self) -> Option<&ConnectionStatus> {
+        self.status.as_ref()
+    }
+    fn secret_namespace(&self, operator_namespace: &str) -> String {
+        operator_namespace.to_owned()
+    }
+}
+
+/// The verdict on a connection: can its credential read its first organization?
+async fn check<K: ConnectionObject>(ctx: &Context, object: &K) -> Verdict {
+    let reference = ConnectionRef {
+        kind: K::KIND,
+        name: object.name_any(),
+    };
+    let settings = object.settings();
+    let namespace = object.secret_namespace(ctx.connections.operator_namespace());
+    let connection: Arc<Connection> = match ctx
+        .connections
+        .client(&reference, object, settings, &namespace)
+        .await
+    {
+        Ok(connection) => connection,
+        Err(error) => return Verdict::new(unusable_reason(&error), error.to_string()),
+    };
+    // The schema requires at least one organization.
+    let Some(organization) = settings.organizations.first() else {
+        return Verdict::new(Reason::ConnectionNotReady, "spec.organizations is empty");
+    };
+    match connection.client.check_access(organization).await {
+        Ok(_) => Verdict::new(
+            Reason::Connected,
+            format!("the credential authenticates against {}", settings.url),
+        ),
+        Err(error) => rejected(&error, &settings.url),
+    }
+}
+
+fn unusable_reason(error: &ConnectionError) -> Reason {
+    match error {
+        ConnectionError::Kube { .. } => Reason::KubernetesUnavailable,
+        _ => Reason::ConnectionNotReady,
+    }
+}
+
+/// Why ZITADEL refused the check, as the administrator needs to hear it (never a credential).
+fn rejected(error: &zitadel::Error, url: &str) -> Verdict {
+    match error.kind() {
+        ErrorKind::Unauthenticated | ErrorKind::Auth | ErrorKind::Config => Verdict::new(
+            Reason::ZitadelUnauthenticated,
+            format!("ZITADEL at {url} rejected the credential: {error}"),
+        ),
+        ErrorKind::PermissionDenied => Verdict::new(
+            Reason::PermissionDenied,
+            format!("the credential may not read users at {url}: {error}"),
+        ),
+        _ => Verdict::new(
+            Reason::ZitadelUnavailable,
+            format!("ZITADEL at {url} did not answer as ZITADEL: {error}"),
+        ),
+    }
+}
+
+async fn reconcile<K>(object: Arc<K>, ctx: Arc<Context>) -> Result<Action, kube::Error>
+where
+    K: ConnectionObject
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + 'static,
+{
+    let verdict = check(&ctx, object.as_ref()).await;
+    let previous = object
+        .status()
+        .map(|s| s.conditions.as_slice())
+        .unwrap_or_default();
+    let generation = object.meta().generation;
+    let status = ConnectionStatus {
+        observed_generation: generation,
+        conditions: conditions_for(&verdict, generation, previous, Timestamp::now()),
+    };
+    if object.status() != Some(&status) {
+        let api = object.api(ctx.kube.clone());
+        let patch = json!({
+            "apiVersion": K::api_version(&()),
+            "kind": K::kind(&()),
+            "status": status,
+        });
+        let params = PatchParams::apply(FIELD_MANAGER).force();
+        api.patch_status(&object.name_any(), &params, &Patch::Apply(&patch))
+            .await?;
+    }
+    Ok(Action::requeue(RECHECK))
+}
+
+fn error_policy<K>(_: Arc<K>, error: &kube::Error, _: Arc<Context>) -> Action {
+    tracing::warn!(%error, "could not write a connection's status");
+    Action::requeue(Duration::from_secs(10))
+}
+
+/// Runs the controllers of both connection kinds until `shutdown` completes.
+pub async fn run(
+    ctx: Arc<Context>,
+    shutdown: impl Future<Output = ()> + Send + Sync + Clone + 'static,
+) {
+    let namespaced = Controller::new(
+        Api::<ZitadelConnection>::all(ctx.kube.clone()),
+        watcher::Config::default(),
+    )
+    .graceful_shutdown_on(shutdown.clone())
+    .run(reconcile, error_policy, ctx.clone())
+    .for_each(|_| async {});
+    let cluster = Controller::new(
+        Api::<ClusterZitadelConnection>::all(ctx.kube.clone()),
+        watcher::Config::default(),
+    )
+    .graceful_shutdown_on(shutdown)
+    .run(reconcile, error_policy, ctx)
+    .for_each(|_| async {});
+    tokio::join!(namespaced, cluster);
+}
