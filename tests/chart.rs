@@ -11,11 +11,16 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use kube::CustomResourceExt;
+use kube::core::cel::Validator;
 use serde_json::{Value, json};
 use support::chart::{
     KUBE_VERSION, Permission, RELEASE_NAMESPACE, RenderError, chart_dir, ci_values,
-    controller_container, env_value, objects_of_kind, pod_spec, rbac_rules, render_chart, single,
-    try_render_chart,
+    controller_container, env_value, env_var, objects_of_kind, pod_spec, rbac_rules, render_chart,
+    single, try_render_chart,
+};
+use zitadel_user_operator::crd::{
+    ClusterZitadelConnection, ConnectionCredentialType, MAX_CONNECTION_ORGANIZATIONS,
 };
 
 /// Renders the chart with one of its `ci/` values files and optional `--set` overrides.
@@ -43,6 +48,37 @@ fn user_management_permissions() -> BTreeSet<Permission> {
     .into_iter()
     .flatten()
     .collect()
+}
+
+/// What the operator needs wherever it manages Users, connections included: the Ready condition of
+/// the ZitadelConnections there (their Secrets are read with the `get` on secrets).
+fn watched_namespace_permissions() -> BTreeSet<Permission> {
+    &user_management_permissions()
+        | &permissions(
+            "zitadel-user-operator.dev",
+            "zitadelconnections/status",
+            &["patch"],
+        )
+}
+
+/// What the operator needs cluster-wide in both watch modes: the connection and Namespace caches,
+/// cluster connections' status.
+fn cluster_permissions() -> BTreeSet<Permission> {
+    let group = "zitadel-user-operator.dev";
+    [
+        permissions(group, "zitadelconnections", &["list", "watch"]),
+        permissions(group, "clusterzitadelconnections", &["list", "watch"]),
+        permissions(group, "clusterzitadelconnections/status", &["patch"]),
+        permissions("", "namespaces", &["list", "watch"]),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The credential Secrets of cluster connections, in the release namespace.
+fn operator_namespace_permissions() -> BTreeSet<Permission> {
+    permissions("", "secrets", &["get"])
 }
 
 fn leader_election_permissions() -> BTreeSet<Permission> {
@@ -99,41 +135,18 @@ fn the_controller_pod_is_hardened() {
 }
 
 #[test]
-fn credentials_are_mounted_as_a_read_only_file_and_no_env_var_reads_a_secret() {
-    let cases = [
-        (
-            "default-values.yaml",
-            "ZITADEL_PAT_FILE",
-            "zitadel-operator-credentials",
-            "pat",
-        ),
-        (
-            "service-account-key-values.yaml",
-            "ZITADEL_KEY_FILE",
-            "zitadel-operator-key",
-            "key.json",
-        ),
-    ];
-    for (ci_file, path_var, secret, key) in cases {
+fn the_pod_holds_no_credential_and_no_zitadel_setting() {
+    // The operator reads connections' Secrets through the API: nothing is mounted, no variable
+    // comes from a Secret, and the ZITADEL flags are gone (every instance is a connection object).
+    for ci_file in ["default-values.yaml", "service-account-key-values.yaml"] {
         let docs = render(ci_file, &[]);
         let pod = pod_spec(&docs);
         let container = controller_container(&docs);
 
-        assert_eq!(
-            env_value(&docs, path_var),
-            Some(format!("/var/run/zitadel/{key}").as_str()),
-            "{ci_file}"
-        );
-        assert_eq!(
-            pod["volumes"],
-            json!([{"name": "zitadel-credentials", "secret": {
-                "secretName": secret, "items": [{"key": key, "path": key}], "defaultMode": 0o440}}]),
-            "{ci_file}"
-        );
-        assert_eq!(
-            container["volumeMounts"],
-            json!([{"name": "zitadel-credentials", "mountPath": "/var/run/zitadel", "readOnly": true}]),
-            "{ci_file}"
+        assert!(pod.get("volumes").is_none(), "{ci_file}: volumes");
+        assert!(
+            container.get("volumeMounts").is_none(),
+            "{ci_file}: volumeMounts"
         );
         assert!(container.get("envFrom").is_none(), "{ci_file}: envFrom");
         let env = container["env"]
@@ -145,7 +158,172 @@ fn credentials_are_mounted_as_a_read_only_file_and_no_env_var_reads_a_secret() {
             .filter(|var| !var["valueFrom"]["secretKeyRef"].is_null())
             .collect();
         assert!(from_secrets.is_empty(), "{ci_file}: {from_secrets:?}");
+        let removed: Vec<&str> = env
+            .iter()
+            .filter_map(|var| var["name"].as_str())
+            .filter(|name| name.starts_with("ZITADEL_") || *name == "ALLOW_ADOPTION")
+            .collect();
+        assert!(removed.is_empty(), "{ci_file}: {removed:?}");
     }
+}
+
+#[test]
+fn the_operator_learns_its_namespace_from_the_pod() {
+    let docs = render("default-values.yaml", &[]);
+
+    assert_eq!(
+        env_var(&docs, "POD_NAMESPACE").map(|var| &var["valueFrom"]),
+        Some(&json!({"fieldRef": {"fieldPath": "metadata.namespace"}}))
+    );
+}
+
+/// The rendered `default` ClusterZitadelConnection, checked against the CRD's schema rules and
+/// read as the operator reads it.
+fn default_connection(docs: &[Value]) -> ClusterZitadelConnection {
+    let object = single(docs, "ClusterZitadelConnection");
+    let crd = ClusterZitadelConnection::crd();
+    let schema = crd.spec.versions[0]
+        .schema
+        .as_ref()
+        .and_then(|s| s.open_api_v3_schema.as_ref())
+        .expect("the CRD has a schema");
+    let schema = serde_json::to_value(schema).expect("the schema serializes");
+    if let Err(errors) = Validator::new().validate(&schema, object, None) {
+        let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        panic!("the default connection breaks a CRD rule: {messages:?}");
+    }
+    serde_json::from_value(object.clone()).unwrap_or_else(|error| {
+        panic!("the default connection is no ClusterZitadelConnection: {error}")
+    })
+}
+
+#[test]
+fn the_default_connection_is_rendered_from_the_zitadel_values() {
+    let docs = render("namespaced-values.yaml", &[]);
+    let connection = default_connection(&docs);
+    let spec = &connection.spec;
+
+    assert_eq!(connection.metadata.name.as_deref(), Some("default"));
+    assert_eq!(connection.metadata.namespace, None, "cluster-scoped");
+    assert_eq!(
+        spec.connection.url,
+        "http://zitadel.zitadel.svc.cluster.local:8080"
+    );
+    assert_eq!(
+        spec.connection.instance_host.as_deref(),
+        Some("zitadel.example.com")
+    );
+    assert_eq!(spec.connection.issuer, None);
+    assert_eq!(spec.connection.timeout.as_deref(), Some("10s"));
+    assert_eq!(
+        spec.connection.credentials.r#type,
+        ConnectionCredentialType::PersonalAccessToken
+    );
+    assert_eq!(
+        spec.connection.credentials.secret_ref.name,
+        "zitadel-operator-credentials"
+    );
+    assert_eq!(spec.connection.credentials.secret_ref.key, "pat");
+    assert_eq!(spec.connection.organizations, ["123456789012345678"]);
+    assert!(!spec.connection.allow_adoption);
+    assert_eq!(
+        serde_json::to_value(&spec.allowed_namespaces).unwrap(),
+        json!({"matchExpressions": [{
+            "key": "kubernetes.io/metadata.name", "operator": "In", "values": ["team-a", "team-b"]
+        }]})
+    );
+}
+
+#[test]
+fn a_service_account_key_connection_reads_key_json_and_may_allow_adoption() {
+    let docs = render("service-account-key-values.yaml", &[]);
+    let spec = default_connection(&docs).spec;
+
+    assert_eq!(
+        spec.connection.credentials.r#type,
+        ConnectionCredentialType::ServiceAccountKey
+    );
+    assert_eq!(
+        spec.connection.credentials.secret_ref.name,
+        "zitadel-operator-key"
+    );
+    assert_eq!(spec.connection.credentials.secret_ref.key, "key.json");
+    assert_eq!(
+        spec.connection.issuer.as_deref(),
+        Some("https://zitadel.example.com")
+    );
+    assert!(spec.connection.allow_adoption);
+}
+
+#[test]
+fn allowed_namespaces_empty_selects_every_namespace_and_is_rendered_as_such() {
+    // `{}` must survive the render: an absent selector would admit no namespace at all.
+    let docs = render("default-values.yaml", &[]);
+    let spec = default_connection(&docs).spec;
+
+    assert_eq!(
+        serde_json::to_value(&spec.allowed_namespaces).unwrap(),
+        json!({})
+    );
+    let by_labels = render("ha-values.yaml", &[]);
+    assert_eq!(
+        serde_json::to_value(&default_connection(&by_labels).spec.allowed_namespaces).unwrap(),
+        json!({"matchLabels": {"zitadel.example.com/tenant": "platform"}})
+    );
+}
+
+#[test]
+fn adoption_is_a_setting_of_the_default_connection_only_when_allowed() {
+    let by_default = render("default-values.yaml", &[]);
+    assert!(
+        !default_connection(&by_default)
+            .spec
+            .connection
+            .allow_adoption
+    );
+
+    let allowed = render("default-values.yaml", &[("zitadel.allowAdoption", "true")]);
+    assert!(default_connection(&allowed).spec.connection.allow_adoption);
+}
+
+#[test]
+fn the_old_top_level_allow_adoption_is_refused_with_where_it_went() {
+    let result = try_render_chart(
+        &[&ci_values("default-values.yaml")],
+        &[("allowAdoption", "true")],
+    );
+
+    match result {
+        Err(RenderError::Rejected { stderr }) => assert!(
+            stderr.contains("allowAdoption moved to zitadel.allowAdoption"),
+            "{stderr}"
+        ),
+        other => panic!("expected helm to reject the values, got {other:?}"),
+    }
+}
+
+#[test]
+fn without_the_default_connection_no_zitadel_value_is_required() {
+    let docs = render("no-default-connection-values.yaml", &[]);
+
+    assert!(objects_of_kind(&docs, "ClusterZitadelConnection").is_empty());
+    // The operator still serves the administrator's own connections.
+    assert_eq!(
+        rbac_rules(&docs, CLUSTER_ONLY),
+        &watched_namespace_permissions() | &cluster_permissions()
+    );
+}
+
+#[test]
+fn the_organizations_value_is_bounded_like_the_crd() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(chart_dir().join("values.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let organizations = &schema["properties"]["zitadel"]["properties"]["organizations"];
+
+    assert_eq!(organizations["maxItems"], MAX_CONNECTION_ORGANIZATIONS);
+    assert_eq!(organizations["items"]["maxLength"], 200);
 }
 
 #[test]
@@ -168,7 +346,8 @@ fn high_availability_renders_a_pdb_and_enables_leader_election() {
     );
     assert_eq!(
         rbac_rules(&docs, RELEASE_NAMESPACE),
-        &user_management_permissions() | &leader_election_permissions()
+        &(&watched_namespace_permissions() | &cluster_permissions())
+            | &leader_election_permissions()
     );
 }
 
@@ -259,7 +438,7 @@ fn without_leader_election_the_old_pod_stops_before_the_new_one_starts() {
     assert_eq!(env_value(&docs, "LEADER_ELECTION"), Some("false"));
     assert_eq!(
         rbac_rules(&docs, RELEASE_NAMESPACE),
-        user_management_permissions()
+        &watched_namespace_permissions() | &cluster_permissions()
     );
 }
 
@@ -279,54 +458,65 @@ fn more_than_one_replica_without_leader_election_is_rejected() {
     }
 }
 
-#[test]
-fn adoption_of_existing_zitadel_users_reaches_the_container_only_when_allowed() {
-    let by_default = render("default-values.yaml", &[]);
-    assert_eq!(env_value(&by_default, "ALLOW_ADOPTION"), Some("false"));
-
-    let allowed = render("default-values.yaml", &[("allowAdoption", "true")]);
-    assert_eq!(env_value(&allowed, "ALLOW_ADOPTION"), Some("true"));
-}
+/// A namespace no RoleBinding of the chart is in: what the operator holds there comes from its
+/// ClusterRoleBindings only, which is also what it holds for cluster-scoped resources.
+const CLUSTER_ONLY: &str = "no-rolebinding-here";
 
 #[test]
 fn cluster_wide_mode_grants_user_management_everywhere_and_leases_only_in_the_release_namespace() {
     let docs = render("default-values.yaml", &[]);
 
-    assert_eq!(objects_of_kind(&docs, "ClusterRole").len(), 1);
+    assert_eq!(objects_of_kind(&docs, "ClusterRole").len(), 2);
     assert_eq!(env_value(&docs, "WATCH_NAMESPACES"), Some(""));
     assert_eq!(
-        rbac_rules(&docs, "any-namespace"),
-        user_management_permissions()
+        rbac_rules(&docs, CLUSTER_ONLY),
+        &watched_namespace_permissions() | &cluster_permissions()
     );
     assert_eq!(
         rbac_rules(&docs, RELEASE_NAMESPACE),
-        &user_management_permissions() | &leader_election_permissions()
+        &(&watched_namespace_permissions() | &cluster_permissions())
+            | &leader_election_permissions()
     );
 }
 
 #[test]
-fn namespaced_mode_renders_roles_only_in_the_listed_namespaces() {
+fn namespaced_mode_manages_users_only_in_the_listed_namespaces_and_connections_cluster_wide() {
     let docs = render("namespaced-values.yaml", &[]);
     let listed = BTreeSet::from([
         ("team-a".to_owned(), "zitadel-user-operator".to_owned()),
         ("team-b".to_owned(), "zitadel-user-operator".to_owned()),
     ]);
+    let connections = "zitadel-user-operator-connections".to_owned();
+    let with_release = |mut set: BTreeSet<(String, String)>| {
+        set.insert((RELEASE_NAMESPACE.to_owned(), connections.clone()));
+        set
+    };
 
-    assert!(objects_of_kind(&docs, "ClusterRole").is_empty());
-    assert!(objects_of_kind(&docs, "ClusterRoleBinding").is_empty());
+    // One ClusterRole only: the connections, Namespaces and cluster connections' status.
+    let cluster_roles = objects_of_kind(&docs, "ClusterRole");
+    assert_eq!(
+        names_and_namespaces(&cluster_roles),
+        BTreeSet::from([(String::new(), connections.clone())])
+    );
+    assert_eq!(objects_of_kind(&docs, "ClusterRoleBinding").len(), 1);
     assert_eq!(
         names_and_namespaces(&objects_of_kind(&docs, "Role")),
-        listed
+        with_release(listed.clone())
     );
     assert_eq!(
         names_and_namespaces(&objects_of_kind(&docs, "RoleBinding")),
-        listed
+        with_release(listed)
     );
     assert_eq!(env_value(&docs, "WATCH_NAMESPACES"), Some("team-a,team-b"));
-    assert_eq!(rbac_rules(&docs, "team-a"), user_management_permissions());
-    assert_eq!(rbac_rules(&docs, "team-b"), user_management_permissions());
-    assert!(rbac_rules(&docs, "team-c").is_empty());
-    assert!(rbac_rules(&docs, RELEASE_NAMESPACE).is_empty());
+    let in_listed = &watched_namespace_permissions() | &cluster_permissions();
+    assert_eq!(rbac_rules(&docs, "team-a"), in_listed);
+    assert_eq!(rbac_rules(&docs, "team-b"), in_listed);
+    assert_eq!(rbac_rules(&docs, CLUSTER_ONLY), cluster_permissions());
+    // The release namespace: only the cluster connections' credential Secrets, read one by one.
+    assert_eq!(
+        rbac_rules(&docs, RELEASE_NAMESPACE),
+        &cluster_permissions() | &operator_namespace_permissions()
+    );
 }
 
 #[test]

@@ -62,12 +62,7 @@ app.kubernetes.io/part-of: zitadel-user-operator
 {{- end }}
 {{- end }}
 
-{{/* Directory where the credentials Secret is mounted (read-only). */}}
-{{- define "zitadel-user-operator.credentialsDir" -}}
-/var/run/zitadel
-{{- end }}
-
-{{/* Key of the credentials Secret; the default depends on the credentials type. */}}
+{{/* Key of the default connection's credential Secret; the default depends on the credentials type. */}}
 {{- define "zitadel-user-operator.credentialsKey" -}}
 {{- $c := .Values.zitadel.credentials }}
 {{- if $c.key }}
@@ -79,9 +74,9 @@ app.kubernetes.io/part-of: zitadel-user-operator
 {{- end }}
 {{- end }}
 
-{{/* Environment variable that receives the credentials file path. */}}
-{{- define "zitadel-user-operator.credentialsEnv" -}}
-{{- if eq .Values.zitadel.credentials.type "serviceAccountKey" }}ZITADEL_KEY_FILE{{ else }}ZITADEL_PAT_FILE{{ end }}
+{{/* The connection's `credentials.type` for the chart's short `zitadel.credentials.type`. */}}
+{{- define "zitadel-user-operator.credentialsType" -}}
+{{- if eq .Values.zitadel.credentials.type "serviceAccountKey" }}ServiceAccountKey{{ else }}PersonalAccessToken{{ end }}
 {{- end }}
 
 {{/*
@@ -89,11 +84,22 @@ Checks that values.schema.json cannot express with a readable message (required 
 Included by the Deployment, so every render runs them.
 */}}
 {{- define "zitadel-user-operator.validate" -}}
+{{- if hasKey .Values "allowAdoption" }}
+{{- fail "allowAdoption moved to zitadel.allowAdoption: adoption is now allowed per connection (the default ClusterZitadelConnection takes it from zitadel.allowAdoption)" }}
+{{- end }}
+{{- if .Values.defaultConnection.enabled }}
 {{- if not .Values.zitadel.url }}
-{{- fail "zitadel.url is required: the base URL of ZITADEL, e.g. --set zitadel.url=https://zitadel.example.com" }}
+{{- fail "zitadel.url is required for the default connection: the base URL of ZITADEL, e.g. --set zitadel.url=https://zitadel.example.com (or defaultConnection.enabled=false)" }}
 {{- end }}
 {{- if not .Values.zitadel.credentials.existingSecret }}
-{{- fail "zitadel.credentials.existingSecret is required: the name of a Secret in the release namespace holding the operator's ZITADEL credentials (the chart does not create it)" }}
+{{- fail "zitadel.credentials.existingSecret is required for the default connection: the name of a Secret in the release namespace holding the operator's ZITADEL credential (the chart does not create it)" }}
+{{- end }}
+{{- if not .Values.zitadel.organizations }}
+{{- fail "zitadel.organizations is required for the default connection: the ids of the ZITADEL organizations its Users may manage, e.g. --set 'zitadel.organizations={123456789012345678}'" }}
+{{- end }}
+{{- if not (kindIs "map" .Values.zitadel.allowedNamespaces) }}
+{{- fail "zitadel.allowedNamespaces is required for the default connection: a label selector of the namespaces whose Users may use it, {} for all (e.g. --set-json 'zitadel.allowedNamespaces={}' or matchLabels)" }}
+{{- end }}
 {{- end }}
 {{- if and (gt (int .Values.replicaCount) 1) (not .Values.leaderElection.enabled) }}
 {{- fail (printf "replicaCount=%d requires leaderElection.enabled=true: without the Lease every replica would reconcile the same Users at once" (int .Values.replicaCount)) }}

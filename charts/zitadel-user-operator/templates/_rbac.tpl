@@ -23,6 +23,38 @@ Keep them equal to what the code requests (the RBAC test compares them with the 
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+# The Ready condition of the ZitadelConnections (the connection controller). Their credential
+# Secrets are read with the `get` on secrets above.
+- apiGroups: ["zitadel-user-operator.dev"]
+  resources: ["zitadelconnections/status"]
+  verbs: ["patch"]
+{{- end }}
+
+{{/*
+Rules for the whole cluster, in both watch modes: the operator caches every connection and every
+Namespace (a ClusterZitadelConnection admits namespaces by label) and reports cluster connections'
+Ready condition. ZitadelConnections are listed in all namespaces, also in namespaced mode.
+*/}}
+{{- define "zitadel-user-operator.clusterRules" -}}
+- apiGroups: ["zitadel-user-operator.dev"]
+  resources: ["zitadelconnections", "clusterzitadelconnections"]
+  verbs: ["list", "watch"]
+- apiGroups: ["zitadel-user-operator.dev"]
+  resources: ["clusterzitadelconnections/status"]
+  verbs: ["patch"]
+- apiGroups: [""]
+  resources: ["namespaces"]
+  verbs: ["list", "watch"]
+{{- end }}
+
+{{/*
+Rules in the release namespace (the operator's), in both watch modes: the credential Secrets of
+ClusterZitadelConnections live there. Read one by one (get), never listed or watched.
+*/}}
+{{- define "zitadel-user-operator.operatorNamespaceRules" -}}
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
 {{- end }}
 
 {{/* Rules in the release namespace only, when leader election is on. */}}
