@@ -86,10 +86,8 @@ pub struct Launch {
     pub binary: PathBuf,
     /// `KUBECONFIG`.
     pub kubeconfig: PathBuf,
-    /// `ZITADEL_URL`.
-    pub zitadel_url: String,
-    /// `ZITADEL_PAT_FILE`.
-    pub pat_file: PathBuf,
+    /// `POD_NAMESPACE`: where the default connection's credential Secret is.
+    pub namespace: String,
     /// `RECONCILE_CONCURRENCY`.
     pub concurrency: u16,
     /// `RESYNC_INTERVAL`.
@@ -131,8 +129,7 @@ impl OperatorProcess {
             // settings from the caller's shell.
             .env_clear()
             .env("KUBECONFIG", &launch.kubeconfig)
-            .env("ZITADEL_URL", &launch.zitadel_url)
-            .env("ZITADEL_PAT_FILE", &launch.pat_file)
+            .env("POD_NAMESPACE", &launch.namespace)
             .env("RECONCILE_CONCURRENCY", launch.concurrency.to_string())
             .env(
                 "RESYNC_INTERVAL",
@@ -338,8 +335,7 @@ mod tests {
         let launch = Launch {
             binary: PathBuf::from("/nonexistent/zitadel-user-operator"),
             kubeconfig: PathBuf::new(),
-            zitadel_url: String::new(),
-            pat_file: PathBuf::new(),
+            namespace: String::new(),
             concurrency: 1,
             resync: Duration::from_secs(1),
             log: PathBuf::new(),

@@ -8,17 +8,33 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Api;
 use kube::api::PostParams;
-use kube::{Api, CustomResourceExt};
 use kube_emulator::{KubeEmulator, KubeEmulatorConfig};
+use std::collections::BTreeMap;
 use thiserror::Error;
 use zitadel_emulator::{EmulatorConfig, ZitadelEmulator};
 use zitadel_user_operator::config::OperatorConfig;
-use zitadel_user_operator::crd::User;
-use zitadel_user_operator::zitadel::{ClientConfig, Credentials};
+
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use kube::api::ObjectMeta;
+use zitadel_user_operator::crd::{
+    ClusterZitadelConnection, ClusterZitadelConnectionSpec, ConnectionCredentialType,
+    ConnectionCredentials, ConnectionSettings, SecretKeySelector,
+};
 
 /// The organization id the files in `examples/` use.
 pub const EXAMPLES_ORG_ID: &str = "336392597046099971";
+
+/// The operator's namespace in the dev environment: where the default connection's Secret is.
+pub const OPERATOR_NAMESPACE: &str = "default";
+
+/// The Secret holding the emulator's admin PAT for the default connection.
+const CREDENTIALS_SECRET: &str = "zitadel-credentials";
+
+/// Its key.
+const PAT_KEY: &str = "pat";
 
 /// Why the environment could not start.
 #[derive(Debug, Error)]
@@ -120,8 +136,11 @@ impl DevEnv {
         write(&pat_file, Some(&zitadel.admin_pat()))?;
 
         let client = kube::Client::try_from(kube::Config::new(kube.url().parse()?))?;
-        let crds: Api<CustomResourceDefinition> = Api::all(client);
-        crds.create(&PostParams::default(), &User::crd()).await?;
+        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+        for crd in zitadel_user_operator::crd::all() {
+            crds.create(&PostParams::default(), &crd).await?;
+        }
+        create_default_connection(&client, &zitadel.url(), &zitadel.admin_pat()).await?;
         Ok(Self {
             kube,
             zitadel,
@@ -131,20 +150,16 @@ impl DevEnv {
     }
 
     /// The operator configuration for this environment, as the binary would build it from
-    /// `ZITADEL_URL=<emulator> ZITADEL_PAT_FILE=<pat file>`.
+    /// `POD_NAMESPACE=default`: the default connection's Secret lives there.
     pub fn operator_config(&self) -> OperatorConfig {
         OperatorConfig {
-            zitadel: ClientConfig::new(
-                self.zitadel.url(),
-                Credentials::PatFile(self.pat_file.clone()),
-            ),
+            namespace: OPERATOR_NAMESPACE.to_owned(),
             watch_namespaces: Vec::new(),
             concurrency: 4,
             resync_interval: Duration::from_secs(60),
             credential_check_interval: Duration::from_secs(3600),
             metrics_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             leader_election: None,
-            allow_adoption: false,
         }
     }
 
@@ -159,6 +174,53 @@ impl DevEnv {
         zitadel_user_operator::operator::run(client, config, shutdown).await?;
         Ok(())
     }
+}
+
+/// The `ClusterZitadelConnection` `default` every example `User` uses: the emulator, its admin
+/// PAT (in Secret `zitadel-credentials` of the operator's namespace), the examples' organization,
+/// all namespaces.
+async fn create_default_connection(
+    client: &kube::Client,
+    url: &str,
+    pat: &str,
+) -> Result<(), Error> {
+    let secret = Secret {
+        metadata: ObjectMeta {
+            name: Some(CREDENTIALS_SECRET.to_owned()),
+            namespace: Some(OPERATOR_NAMESPACE.to_owned()),
+            ..ObjectMeta::default()
+        },
+        string_data: Some(BTreeMap::from([(PAT_KEY.to_owned(), pat.to_owned())])),
+        ..Secret::default()
+    };
+    Api::namespaced(client.clone(), OPERATOR_NAMESPACE)
+        .create(&PostParams::default(), &secret)
+        .await?;
+    let spec = ClusterZitadelConnectionSpec {
+        connection: ConnectionSettings {
+            url: url.to_owned(),
+            instance_host: None,
+            issuer: None,
+            timeout: None,
+            credentials: ConnectionCredentials {
+                secret_ref: SecretKeySelector {
+                    name: CREDENTIALS_SECRET.to_owned(),
+                    key: PAT_KEY.to_owned(),
+                },
+                r#type: ConnectionCredentialType::PersonalAccessToken,
+            },
+            organizations: vec![EXAMPLES_ORG_ID.to_owned()],
+            allow_adoption: false,
+        },
+        allowed_namespaces: Some(LabelSelector::default()),
+    };
+    Api::<ClusterZitadelConnection>::all(client.clone())
+        .create(
+            &PostParams::default(),
+            &ClusterZitadelConnection::new("default", spec),
+        )
+        .await?;
+    Ok(())
 }
 
 /// Creates `path` as a directory (`content` = `None`) or writes it as a file readable only by

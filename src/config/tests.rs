@@ -6,17 +6,11 @@ use super::*;
 
 const PROGRAM: &str = "zitadel-user-operator";
 
-/// Minimal valid command line: a URL and one credential file.
+/// Minimal valid command line: the operator's namespace.
 fn minimal_args() -> Vec<String> {
-    [
-        PROGRAM,
-        "--zitadel-url",
-        "https://zitadel.example.com/",
-        "--zitadel-pat-file",
-        "/var/run/zitadel/pat",
-    ]
-    .map(String::from)
-    .to_vec()
+    [PROGRAM, "--namespace", "zitadel-system"]
+        .map(String::from)
+        .to_vec()
 }
 
 /// Parses the minimal command line plus `extra` flags.
@@ -39,17 +33,13 @@ fn a_minimal_command_line_gets_the_documented_defaults() {
     assert_eq!(
         config,
         OperatorConfig {
-            zitadel: ClientConfig::new(
-                "https://zitadel.example.com",
-                Credentials::PatFile("/var/run/zitadel/pat".into())
-            ),
+            namespace: "zitadel-system".to_owned(),
             watch_namespaces: vec![],
             concurrency: 4,
             resync_interval: Duration::from_secs(600),
             credential_check_interval: Duration::from_secs(3600),
             metrics_addr: "0.0.0.0:8080".parse().unwrap(),
             leader_election: None,
-            allow_adoption: false,
         }
     );
     let args = parse_with(&[]).unwrap();
@@ -61,11 +51,7 @@ fn a_minimal_command_line_gets_the_documented_defaults() {
 fn every_option_can_be_given_as_a_flag() {
     let args = Args::try_parse_from([
         PROGRAM,
-        "--zitadel-url=http://127.0.0.1:8081",
-        "--zitadel-key-file=/keys/sa.json",
-        "--zitadel-instance-host=id.example.com",
-        "--zitadel-issuer=https://issuer.example.com",
-        "--zitadel-timeout=1500ms",
+        "--namespace=operators",
         "--watch-namespaces=team-a,team-b",
         "--concurrency=8",
         "--resync-interval=1h",
@@ -74,9 +60,7 @@ fn every_option_can_be_given_as_a_flag() {
         "--log-format=json",
         "--log-level=debug",
         "--leader-election",
-        "--allow-adoption",
         "--lease-name=my-lease",
-        "--lease-namespace=operators",
         "--pod-name=operator-0",
     ])
     .unwrap();
@@ -87,15 +71,7 @@ fn every_option_can_be_given_as_a_flag() {
     assert_eq!(
         config,
         OperatorConfig {
-            zitadel: ClientConfig {
-                instance_host: Some("id.example.com".to_owned()),
-                issuer: Some("https://issuer.example.com".to_owned()),
-                request_timeout: Duration::from_millis(1500),
-                ..ClientConfig::new(
-                    "http://127.0.0.1:8081",
-                    Credentials::KeyFile("/keys/sa.json".into())
-                )
-            },
+            namespace: "operators".to_owned(),
             watch_namespaces: vec!["team-a".to_owned(), "team-b".to_owned()],
             concurrency: 8,
             resync_interval: Duration::from_secs(3600),
@@ -107,7 +83,6 @@ fn every_option_can_be_given_as_a_flag() {
                 identity: "operator-0".to_owned(),
                 timing: LeaseTiming::default(),
             }),
-            allow_adoption: true,
         }
     );
 }
@@ -134,19 +109,14 @@ fn every_option_can_be_given_as_an_environment_variable() {
         .env_clear()
         .envs([
             (ENV_CHILD_MARKER, "1"),
-            ("ZITADEL_URL", "https://zitadel.example.com"),
-            ("ZITADEL_KEY_FILE", "/keys/sa.json"),
-            ("ZITADEL_INSTANCE_HOST", "id.example.com"),
-            ("ZITADEL_ISSUER", "https://issuer.example.com"),
-            ("ZITADEL_TIMEOUT", "3s"),
             ("WATCH_NAMESPACES", "team-a, team-b"),
             ("RECONCILE_CONCURRENCY", "2"),
             ("RESYNC_INTERVAL", "5m"),
+            ("CREDENTIAL_CHECK_INTERVAL", "2h"),
             ("METRICS_ADDR", "127.0.0.1:9191"),
             ("LOG_FORMAT", "json"),
             ("LOG_LEVEL", "warn"),
             ("LEADER_ELECTION", "true"),
-            ("ALLOW_ADOPTION", "true"),
             ("LEASE_NAME", "env-lease"),
             ("POD_NAMESPACE", "operators"),
             ("POD_NAME", "operator-1"),
@@ -167,23 +137,12 @@ fn assert_config_from_environment() {
     assert_eq!(args.log_format, LogFormat::Json);
     assert_eq!(args.log_level, "warn");
     let config = args.into_config().unwrap();
-    assert_eq!(
-        config.zitadel,
-        ClientConfig {
-            instance_host: Some("id.example.com".to_owned()),
-            issuer: Some("https://issuer.example.com".to_owned()),
-            request_timeout: Duration::from_secs(3),
-            ..ClientConfig::new(
-                "https://zitadel.example.com",
-                Credentials::KeyFile("/keys/sa.json".into())
-            )
-        }
-    );
+    assert_eq!(config.namespace, "operators");
+    assert_eq!(config.credential_check_interval, Duration::from_secs(7200));
     assert_eq!(config.watch_namespaces, ["team-a", "team-b"]);
     assert_eq!(config.concurrency, 2);
     assert_eq!(config.resync_interval, Duration::from_secs(300));
     assert_eq!(config.metrics_addr, "127.0.0.1:9191".parse().unwrap());
-    assert!(config.allow_adoption);
     let leader = config.leader_election.unwrap();
     assert_eq!(leader.lease_name, "env-lease");
     assert_eq!(leader.lease_namespace, "operators");
@@ -191,66 +150,29 @@ fn assert_config_from_environment() {
 }
 
 #[test]
-fn both_credential_files_are_rejected() {
-    let error = parse_with(&["--zitadel-key-file", "/keys/sa.json"]).unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::ArgumentConflict);
+fn the_operators_namespace_is_required() {
+    let error = Args::try_parse_from([PROGRAM]).unwrap().into_config();
+    assert!(matches!(error, Err(ConfigError::MissingNamespace)));
+    let message = error.unwrap_err().to_string();
+    assert!(
+        message.contains("--namespace") && message.contains("POD_NAMESPACE"),
+        "{message}"
+    );
 }
 
-#[test]
-fn a_missing_credential_file_is_rejected() {
-    let error =
-        Args::try_parse_from([PROGRAM, "--zitadel-url", "https://z.example.com"]).unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::MissingRequiredArgument);
-}
-
-#[test]
-fn a_missing_zitadel_url_is_rejected() {
-    let error = Args::try_parse_from([PROGRAM, "--zitadel-pat-file", "/pat"]).unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::MissingRequiredArgument);
-}
-
-#[test]
-fn a_zitadel_url_that_is_not_http_is_rejected() {
-    for url in [
-        "zitadel.example.com",
-        "ftp://zitadel.example.com",
-        "https://",
-    ] {
-        let args =
-            Args::try_parse_from([PROGRAM, "--zitadel-url", url, "--zitadel-pat-file=/p"]).unwrap();
-        assert!(
-            matches!(args.into_config(), Err(ConfigError::InvalidZitadelUrl(_))),
-            "{url} should be rejected"
-        );
-    }
-}
-
-#[test]
-fn a_zitadel_url_with_credentials_is_rejected_without_echoing_them() {
-    let args = Args::try_parse_from([
-        PROGRAM,
-        "--zitadel-url=https://admin:hunter2@zitadel.example.com",
-        "--zitadel-pat-file=/p",
-    ])
-    .unwrap();
-    let error = args.into_config().unwrap_err();
-    assert!(matches!(error, ConfigError::CredentialsInUrl));
-    assert!(!format!("{error} {error:?}").contains("hunter2"));
-}
-
-/// The timeout and the resync interval (`--zitadel-timeout`, `--resync-interval`) after
-/// parsing `value` for both.
+/// The credential check and resync intervals (`--credential-check-interval`,
+/// `--resync-interval`) after parsing `value` for both.
 fn durations_from(value: &str) -> Result<(Duration, Duration), ConfigError> {
     let config = config_with(&[
-        &format!("--zitadel-timeout={value}"),
+        &format!("--credential-check-interval={value}"),
         &format!("--resync-interval={value}"),
     ])?;
-    Ok((config.zitadel.request_timeout, config.resync_interval))
+    Ok((config.credential_check_interval, config.resync_interval))
 }
 
 /// Asserts that both duration flags reject `value` at parse time, naming the flag.
 fn assert_duration_syntax_rejected(value: &str) {
-    for flag in ["--zitadel-timeout", "--resync-interval"] {
+    for flag in ["--credential-check-interval", "--resync-interval"] {
         let error = parse_with(&[&format!("{flag}={value}")]).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::ValueValidation, "{flag}={value}");
         let message = error.to_string();
@@ -309,7 +231,7 @@ fn a_duration_without_a_unit_or_with_an_unknown_one_is_rejected() {
 #[test]
 fn zero_and_negative_durations_are_rejected_naming_the_flag() {
     for value in ["0s", "0ms", "-5s", "-1m30s"] {
-        for flag in ["--zitadel-timeout", "--resync-interval"] {
+        for flag in ["--credential-check-interval", "--resync-interval"] {
             let error = config_with(&[&format!("{flag}={value}")]).unwrap_err();
             assert!(
                 matches!(error, ConfigError::NotPositive { flag: f, .. } if f == flag),
@@ -358,38 +280,14 @@ fn concurrency_must_be_at_least_one() {
 }
 
 #[test]
-fn leader_election_requires_the_lease_namespace() {
-    assert!(matches!(
-        config_with(&["--leader-election"]),
-        Err(ConfigError::MissingLeaseNamespace)
-    ));
-}
-
-#[test]
 fn leader_election_can_be_switched_off_explicitly() {
-    let config = config_with(&["--leader-election=false", "--lease-namespace=ops"]).unwrap();
+    let config = config_with(&["--leader-election=false"]).unwrap();
     assert_eq!(config.leader_election, None);
 }
 
 #[test]
-fn adoption_is_off_unless_allowed_explicitly() {
-    assert!(!config_with(&[]).unwrap().allow_adoption);
-    assert!(config_with(&["--allow-adoption"]).unwrap().allow_adoption);
-    assert!(
-        config_with(&["--allow-adoption=true"])
-            .unwrap()
-            .allow_adoption
-    );
-    assert!(
-        !config_with(&["--allow-adoption=false"])
-            .unwrap()
-            .allow_adoption
-    );
-}
-
-#[test]
 fn the_lease_identity_falls_back_to_a_non_empty_default() {
-    let config = config_with(&["--leader-election", "--lease-namespace=ops"]).unwrap();
+    let config = config_with(&["--leader-election"]).unwrap();
     let leader = config.leader_election.unwrap();
     assert_eq!(leader.lease_name, "zitadel-user-operator");
     assert!(!leader.identity.is_empty());
@@ -402,8 +300,6 @@ fn random_identities_differ() {
 
 #[test]
 fn configuration_errors_name_the_offending_flag() {
-    let message = config_with(&["--leader-election"]).unwrap_err().to_string();
-    assert!(message.contains("--lease-namespace"), "{message}");
     let message = config_with(&["--watch-namespaces=Bad"])
         .unwrap_err()
         .to_string();

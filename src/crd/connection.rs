@@ -22,6 +22,9 @@ pub struct ConnectionSettings {
     #[schemars(length(min = 1, max = 500))]
     #[x_kube(validation = Rule::new("self.startsWith('https://') || self.startsWith('http://')")
         .message("url must start with https:// or http://"))]
+    // The URL appears in status messages and logs: a password in it would leak there.
+    #[x_kube(validation = Rule::new("!self.contains('@')")
+        .message("url must not contain a user name or password; put the credential in credentials.secretRef"))]
     pub url: String,
     /// Public host of the instance, sent as `x-zitadel-instance-host` when `url` is an internal
     /// address.

@@ -173,8 +173,7 @@ impl Bench {
         Launch {
             binary: self.params.binary.clone(),
             kubeconfig: self.env.kubeconfig.clone(),
-            zitadel_url: self.env.zitadel.url(),
-            pat_file: self.env.pat_file.clone(),
+            namespace: devenv::OPERATOR_NAMESPACE.to_owned(),
             concurrency: self.params.args.concurrency,
             resync,
             log: self.dir.path().join(log_name),
