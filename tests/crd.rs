@@ -14,7 +14,8 @@ use kube::CustomResourceExt;
 use kube::core::cel::Validator;
 use serde_json::{Value, json};
 use zitadel_user_operator::crd::{
-    DesiredState, EmailVerification, InviteDelivery, PasskeyDelivery, PhoneVerification, User,
+    ClusterZitadelConnection, ConnectionKind, DesiredState, EmailVerification, InviteDelivery,
+    MAX_CONNECTION_ORGANIZATIONS, PasskeyDelivery, PhoneVerification, User, ZitadelConnection,
     crd_yaml,
 };
 use zitadel_user_operator::fixtures::UserBuilder;
@@ -24,7 +25,12 @@ use zitadel_user_operator::secrets::{self, secret_name};
 const EXAMPLES_DIR: &str = "examples";
 
 fn schema() -> Value {
-    let crd = User::crd();
+    schema_of(&User::crd())
+}
+
+fn schema_of(
+    crd: &k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+) -> Value {
     let version = &crd.spec.versions[0];
     let schema = version
         .schema
@@ -93,6 +99,37 @@ fn crd_is_namespaced_with_short_name_category_and_status_subresource() {
 }
 
 #[test]
+fn connections_are_namespaced_and_cluster_scoped_with_short_names_and_a_ready_column() {
+    let cases = [
+        (ZitadelConnection::crd(), "Namespaced", "zconn"),
+        (ClusterZitadelConnection::crd(), "Cluster", "czconn"),
+    ];
+    for (crd, scope, short_name) in cases {
+        assert_eq!(crd.spec.scope, scope);
+        assert_eq!(
+            crd.spec.names.short_names,
+            Some(vec![short_name.to_owned()])
+        );
+        assert_eq!(crd.spec.names.categories, Some(vec!["zitadel".to_owned()]));
+        let version = &crd.spec.versions[0];
+        assert!(
+            version
+                .subresources
+                .as_ref()
+                .and_then(|s| s.status.as_ref())
+                .is_some()
+        );
+        let columns: Vec<_> = version
+            .additional_printer_columns
+            .iter()
+            .flatten()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(columns, ["URL", "Ready", "Reason", "Age"]);
+    }
+}
+
+#[test]
 fn every_field_of_the_schema_has_a_description() {
     fn walk(path: &str, node: &Value, missing: &mut Vec<String>) {
         if let Some(properties) = node.get("properties").and_then(Value::as_object) {
@@ -111,9 +148,12 @@ fn every_field_of_the_schema_has_a_description() {
         }
     }
     let mut missing = Vec::new();
-    let schema = schema();
-    walk("", &schema["properties"]["spec"], &mut missing);
-    walk("", &schema["properties"]["status"], &mut missing);
+    for crd in zitadel_user_operator::crd::all() {
+        let schema = schema_of(&crd);
+        let kind = &crd.spec.names.kind;
+        walk(kind, &schema["properties"]["spec"], &mut missing);
+        walk(kind, &schema["properties"]["status"], &mut missing);
+    }
     assert!(
         missing.is_empty(),
         "fields without a description: {missing:?}"
@@ -224,6 +264,284 @@ fn other_spec_changes_are_allowed() {
         .username("al")
         .json();
     assert_eq!(cel_violations(&new, Some(&old)), Vec::<String>::new());
+}
+
+#[test]
+fn a_connection_ref_cannot_be_added_after_creation() {
+    let old = UserBuilder::human("alice").json();
+    let new = UserBuilder::human("alice")
+        .connection(ConnectionKind::ZitadelConnection, "tenant")
+        .json();
+    assert_rejected(
+        &new,
+        Some(&old),
+        "spec.connectionRef cannot be added or removed after creation",
+    );
+}
+
+#[test]
+fn a_connection_ref_cannot_be_removed_after_creation() {
+    let old = UserBuilder::human("alice")
+        .connection(ConnectionKind::ClusterZitadelConnection, "default")
+        .json();
+    let new = UserBuilder::human("alice").json();
+    assert_rejected(
+        &new,
+        Some(&old),
+        "spec.connectionRef cannot be added or removed after creation",
+    );
+}
+
+#[test]
+fn a_connection_ref_cannot_change_kind_or_name() {
+    let old = UserBuilder::human("alice")
+        .connection(ConnectionKind::ZitadelConnection, "tenant")
+        .json();
+    let renamed = UserBuilder::human("alice")
+        .connection(ConnectionKind::ZitadelConnection, "other")
+        .json();
+    assert_rejected(&renamed, Some(&old), "spec.connectionRef is immutable");
+    let other_kind = UserBuilder::human("alice")
+        .connection(ConnectionKind::ClusterZitadelConnection, "tenant")
+        .json();
+    assert_rejected(&other_kind, Some(&old), "spec.connectionRef is immutable");
+}
+
+#[test]
+fn a_user_may_name_a_connection_at_creation_and_keep_it() {
+    let user = UserBuilder::human("alice")
+        .connection(ConnectionKind::ZitadelConnection, "tenant")
+        .json();
+    assert_eq!(cel_violations(&user, None), Vec::<String>::new());
+    let edited = UserBuilder::human("alice")
+        .connection(ConnectionKind::ZitadelConnection, "tenant")
+        .given_name("Alicia")
+        .json();
+    assert_eq!(cel_violations(&edited, Some(&user)), Vec::<String>::new());
+}
+
+/// A valid connection of `kind` as JSON, for the schema tests.
+fn connection_json(kind: &str) -> Value {
+    let mut connection = json!({
+        "apiVersion": "zitadel-user-operator.dev/v1alpha1",
+        "kind": kind,
+        "metadata": {"name": "tenant"},
+        "spec": {
+            "url": "https://zitadel.example.com",
+            "credentials": {
+                "secretRef": {"name": "zitadel-credentials", "key": "pat"},
+                "type": "PersonalAccessToken",
+            },
+            "organizations": ["123456789012345678"],
+        },
+    });
+    if kind == "ClusterZitadelConnection" {
+        connection["spec"]["allowedNamespaces"] =
+            json!({"matchLabels": {"zitadel.example.com/tenant": "a"}});
+    } else {
+        connection["metadata"]["namespace"] = json!("team-a");
+    }
+    connection
+}
+
+/// What the schema (structure and CEL) of `crd` says about `object`: the messages of the
+/// violations, empty when the object is accepted.
+fn connection_violations(
+    crd: &k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    object: &Value,
+) -> Vec<String> {
+    let schema = schema_of(crd);
+    let mut violations = structural_violations(&schema["properties"]["spec"], &object["spec"]);
+    if let Err(errors) = Validator::new().validate(&schema, object, None) {
+        violations.extend(errors.iter().map(|e| e.to_string()));
+    }
+    violations
+}
+
+/// The OpenAPI constraints on `spec` that the API server checks before CEL, as far as the
+/// connection schemas use them: required fields, enums, string and array lengths.
+fn structural_violations(schema: &Value, value: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    if let (Some(required), Some(object)) = (schema["required"].as_array(), value.as_object()) {
+        for field in required.iter().filter_map(Value::as_str) {
+            if !object.contains_key(field) {
+                found.push(format!("{field}: Required value"));
+            }
+        }
+    }
+    if let (Some(allowed), Some(text)) = (schema["enum"].as_array(), value.as_str())
+        && !allowed.iter().any(|a| a == text)
+    {
+        found.push(format!("Unsupported value: {text:?}"));
+    }
+    if let (Some(min), Some(items)) = (schema["minItems"].as_u64(), value.as_array())
+        && (items.len() as u64) < min
+    {
+        found.push(format!("should have at least {min} items"));
+    }
+    if let (Some(max), Some(items)) = (schema["maxItems"].as_u64(), value.as_array())
+        && (items.len() as u64) > max
+    {
+        found.push(format!("should have at most {max} items"));
+    }
+    if let (Some(min), Some(text)) = (schema["minLength"].as_u64(), value.as_str())
+        && (text.chars().count() as u64) < min
+    {
+        found.push(format!("should be at least {min} chars long"));
+    }
+    if let (Some(properties), Some(object)) = (schema["properties"].as_object(), value.as_object())
+    {
+        for (name, child) in object {
+            if let Some(child_schema) = properties.get(name) {
+                found.extend(structural_violations(child_schema, child));
+            }
+        }
+    }
+    if let (Some(items_schema), Some(items)) = (schema.get("items"), value.as_array()) {
+        for item in items {
+            found.extend(structural_violations(items_schema, item));
+        }
+    }
+    found
+}
+
+fn connection_crds() -> [(
+    &'static str,
+    k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+); 2] {
+    [
+        ("ZitadelConnection", ZitadelConnection::crd()),
+        ("ClusterZitadelConnection", ClusterZitadelConnection::crd()),
+    ]
+}
+
+#[test]
+fn a_valid_connection_of_either_kind_passes_every_rule() {
+    for (kind, crd) in connection_crds() {
+        let object = connection_json(kind);
+        assert_eq!(
+            connection_violations(&crd, &object),
+            Vec::<String>::new(),
+            "{kind}"
+        );
+    }
+}
+
+#[test]
+fn a_connection_url_must_be_http_or_https() {
+    for (kind, crd) in connection_crds() {
+        for url in [
+            "zitadel.example.com",
+            "ftp://zitadel.example.com",
+            "grpc://z:443",
+        ] {
+            let mut object = connection_json(kind);
+            object["spec"]["url"] = json!(url);
+            let violations = connection_violations(&crd, &object);
+            assert!(
+                violations
+                    .iter()
+                    .any(|v| v.contains("url must start with https:// or http://")),
+                "{kind} {url}: {violations:?}"
+            );
+        }
+        let mut with_password = connection_json(kind);
+        with_password["spec"]["url"] = json!("https://operator:secret@zitadel.example.com");
+        let violations = connection_violations(&crd, &with_password);
+        assert!(
+            violations
+                .iter()
+                .any(|v| v.contains("url must not contain a user name or password")),
+            "{kind}: {violations:?}"
+        );
+        let mut plain_http = connection_json(kind);
+        plain_http["spec"]["url"] = json!("http://zitadel.zitadel.svc.cluster.local:8080");
+        assert_eq!(
+            connection_violations(&crd, &plain_http),
+            Vec::<String>::new()
+        );
+    }
+}
+
+#[test]
+fn a_connection_needs_at_least_one_organization_and_no_empty_id() {
+    for (kind, crd) in connection_crds() {
+        let mut none = connection_json(kind);
+        none["spec"]["organizations"] = json!([]);
+        let violations = connection_violations(&crd, &none);
+        assert!(
+            violations.iter().any(|v| v.contains("at least 1 items")),
+            "{kind}: {violations:?}"
+        );
+
+        let mut absent = connection_json(kind);
+        absent["spec"]
+            .as_object_mut()
+            .unwrap()
+            .remove("organizations");
+        let violations = connection_violations(&crd, &absent);
+        assert!(
+            violations
+                .iter()
+                .any(|v| v.contains("organizations: Required value")),
+            "{kind}: {violations:?}"
+        );
+
+        let mut empty_id = connection_json(kind);
+        empty_id["spec"]["organizations"] = json!(["123", ""]);
+        assert_rejected_by(
+            &crd,
+            &empty_id,
+            "organization ids must be 1 to 200 characters long",
+        );
+
+        let mut too_many = connection_json(kind);
+        too_many["spec"]["organizations"] = json!(
+            (0..=MAX_CONNECTION_ORGANIZATIONS)
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+        );
+        let violations = connection_violations(&crd, &too_many);
+        assert!(
+            violations.iter().any(|v| v.contains("at most")),
+            "{kind}: {violations:?}"
+        );
+    }
+}
+
+fn assert_rejected_by(
+    crd: &k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    object: &Value,
+    expected_message: &str,
+) {
+    let violations = connection_violations(crd, object);
+    assert!(
+        violations.iter().any(|v| v.contains(expected_message)),
+        "expected a violation containing {expected_message:?}, got {violations:?}"
+    );
+}
+
+#[test]
+fn a_connection_credential_is_a_token_or_a_key() {
+    for (kind, crd) in connection_crds() {
+        let mut object = connection_json(kind);
+        object["spec"]["credentials"]["type"] = json!("Password");
+        let violations = connection_violations(&crd, &object);
+        assert!(
+            violations.iter().any(|v| v.contains("Unsupported value")),
+            "{kind}: {violations:?}"
+        );
+        object["spec"]["credentials"]["type"] = json!("ServiceAccountKey");
+        assert_eq!(connection_violations(&crd, &object), Vec::<String>::new());
+    }
+}
+
+#[test]
+fn only_the_cluster_connection_selects_namespaces() {
+    let namespaced = schema_of(&ZitadelConnection::crd());
+    let cluster = schema_of(&ClusterZitadelConnection::crd());
+    assert!(namespaced["properties"]["spec"]["properties"]["allowedNamespaces"].is_null());
+    assert!(cluster["properties"]["spec"]["properties"]["allowedNamespaces"].is_object());
 }
 
 #[test]
@@ -663,4 +981,91 @@ fn a_passkey_url_template_needs_send_link_and_a_link_template_needs_return_code(
         cel_violations(&link_with_return_code, None),
         Vec::<String>::new()
     );
+}
+
+#[test]
+fn every_tenancy_example_is_a_valid_resource() {
+    let documents = documents_in(&Path::new(EXAMPLES_DIR).join("tenancy"));
+    let mut kinds = BTreeSet::new();
+    for (path, document) in &documents {
+        let kind = document["kind"].as_str().unwrap_or_default().to_owned();
+        let shown = path.display();
+        match kind.as_str() {
+            "User" => {
+                let user: User = serde_json::from_value(document.clone())
+                    .unwrap_or_else(|e| panic!("{shown} does not match the User type: {e}"));
+                assert!(user.spec.connection_ref.is_some(), "{shown}: connectionRef");
+                assert_eq!(
+                    cel_violations(document, None),
+                    Vec::<String>::new(),
+                    "{shown}"
+                );
+            }
+            "ZitadelConnection" => {
+                let _: ZitadelConnection = serde_json::from_value(document.clone())
+                    .unwrap_or_else(|e| panic!("{shown}: {e}"));
+                let violations = connection_violations(&ZitadelConnection::crd(), document);
+                assert_eq!(violations, Vec::<String>::new(), "{shown}");
+            }
+            "ClusterZitadelConnection" => {
+                let _: ClusterZitadelConnection = serde_json::from_value(document.clone())
+                    .unwrap_or_else(|e| panic!("{shown}: {e}"));
+                let violations = connection_violations(&ClusterZitadelConnection::crd(), document);
+                assert_eq!(violations, Vec::<String>::new(), "{shown}");
+            }
+            "Role" | "RoleBinding" | "ClusterRole" | "ClusterRoleBinding" => {
+                assert_eq!(
+                    document["apiVersion"], "rbac.authorization.k8s.io/v1",
+                    "{shown}"
+                );
+            }
+            other => panic!("{shown} has an unexpected {other}"),
+        }
+        kinds.insert(kind);
+    }
+    for expected in [
+        "User",
+        "ZitadelConnection",
+        "ClusterZitadelConnection",
+        "Role",
+    ] {
+        assert!(
+            kinds.contains(expected),
+            "examples/tenancy has no {expected}"
+        );
+    }
+}
+
+#[test]
+fn the_tenancy_examples_reference_only_connections_they_define() {
+    let documents = documents_in(&Path::new(EXAMPLES_DIR).join("tenancy"));
+    let defined: BTreeSet<(String, String)> = documents
+        .iter()
+        .filter(|(_, d)| {
+            d["kind"]
+                .as_str()
+                .is_some_and(|k| k.ends_with("ZitadelConnection"))
+        })
+        .map(|(_, d)| {
+            (
+                d["kind"].as_str().unwrap_or_default().to_owned(),
+                d["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    for (path, document) in documents.iter().filter(|(_, d)| d["kind"] == "User") {
+        let reference = &document["spec"]["connectionRef"];
+        let key = (
+            reference["kind"].as_str().unwrap_or_default().to_owned(),
+            reference["name"].as_str().unwrap_or_default().to_owned(),
+        );
+        assert!(
+            defined.contains(&key),
+            "{}: {key:?} is not defined",
+            path.display()
+        );
+    }
 }
