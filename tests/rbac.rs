@@ -6,8 +6,9 @@
 //! chart rendered in both modes: cluster-wide (ClusterRole, plus the lease Role in the release
 //! namespace) and namespaced (`watchNamespaces`: a Role per watched namespace).
 //!
-//! Permissions are compared per scope: the namespace the operator watches, and the release
-//! namespace where its Lease lives (the harness puts the Lease in [`RELEASE_NAMESPACE`], the
+//! Permissions are compared per scope: the cluster (cluster-scoped resources and lists across all
+//! namespaces: the connection and Namespace caches), the namespace the operator watches, and the
+//! release namespace where its Lease lives (the harness puts the Lease in [`RELEASE_NAMESPACE`], the
 //! namespace the chart is rendered into). A mismatch fails with a readable diff: "needed but not
 //! granted" (the operator would get 403 in a cluster) and "granted but unused" (least privilege).
 //! Needs `target/tools/helm` from `.ci/chart-tools.sh`.
@@ -24,17 +25,22 @@ use std::fmt;
 use kube_emulator::RecordedRequest;
 use serde_json::Value;
 use support::chart::{Permission, RELEASE, RELEASE_NAMESPACE, ci_values, rbac_rules, render_chart};
-use support::e2e::{Harness, Options, operator_recorded_requests};
+use support::e2e::{CREDENTIAL_KEY, Harness, Options, operator_recorded_requests, pat_connection};
 use zitadel_emulator::{Fault, GrpcCode};
-use zitadel_user_operator::crd::DeletionPolicy;
+use zitadel_user_operator::crd::{ConnectionKind, DeletionPolicy};
 use zitadel_user_operator::fixtures::UserBuilder;
 use zitadel_user_operator::leader::{LeaderElectionSettings, LeaseTiming};
 
 const USERS_GROUP: &str = "zitadel-user-operator.dev";
 
+/// The Secret with the PAT of the harness's connection.
+const CREDENTIAL_SECRET_OF_HARNESS: &str = support::e2e::CREDENTIAL_SECRET;
+
 /// Where a permission is used or granted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Scope {
+    /// Cluster-scoped resources, and namespaced ones across all namespaces.
+    Cluster,
     /// The namespace whose `User`s the operator manages.
     Watched,
     /// The release namespace, which holds the leader-election Lease.
@@ -42,12 +48,13 @@ enum Scope {
 }
 
 impl Scope {
-    const ALL: [Scope; 2] = [Scope::Watched, Scope::Release];
+    const ALL: [Scope; 3] = [Scope::Cluster, Scope::Watched, Scope::Release];
 }
 
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Scope::Cluster => "cluster",
             Scope::Watched => "watched namespace",
             Scope::Release => "release namespace",
         })
@@ -80,6 +87,7 @@ const UNOBSERVABLE: &[Unobservable] = &[
 /// Permissions per [`Scope`].
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct ScopedPermissions {
+    cluster: BTreeSet<Permission>,
     watched: BTreeSet<Permission>,
     release: BTreeSet<Permission>,
 }
@@ -87,6 +95,7 @@ struct ScopedPermissions {
 impl ScopedPermissions {
     fn get(&self, scope: Scope) -> &BTreeSet<Permission> {
         match scope {
+            Scope::Cluster => &self.cluster,
             Scope::Watched => &self.watched,
             Scope::Release => &self.release,
         }
@@ -94,6 +103,7 @@ impl ScopedPermissions {
 
     fn insert(&mut self, scope: Scope, permission: Permission) {
         match scope {
+            Scope::Cluster => self.cluster.insert(permission),
             Scope::Watched => self.watched.insert(permission),
             Scope::Release => self.release.insert(permission),
         };
@@ -102,6 +112,9 @@ impl ScopedPermissions {
     /// What the chart rendered as `docs` grants in `watched` and in the release namespace.
     fn granted_by(docs: &[Value], watched: &str) -> Self {
         Self {
+            // No RoleBinding of the chart is in this namespace: what the account holds there comes
+            // from ClusterRoleBindings alone, as for cluster-scoped resources.
+            cluster: rbac_rules(docs, "no-rolebinding-here"),
             watched: rbac_rules(docs, watched),
             release: rbac_rules(docs, RELEASE_NAMESPACE),
         }
@@ -112,8 +125,8 @@ fn permission(group: &str, resource: &str, verb: &str) -> Permission {
     (group.to_owned(), resource.to_owned(), verb.to_owned())
 }
 
-/// The permissions `requests` needed, with [`UNOBSERVABLE`] added. Requests outside the two
-/// scopes are returned separately: the operator has no business there, so they are a finding.
+/// The permissions `requests` needed, with [`UNOBSERVABLE`] added. Requests in a namespace other
+/// than the two are returned separately: the operator has no business there, so they are a finding.
 /// Non-resource requests (discovery) are left out: every authenticated client may make them
 /// (the `system:discovery` ClusterRole), so the chart need not grant them.
 fn used_permissions(
@@ -124,9 +137,10 @@ fn used_permissions(
     let mut elsewhere = Vec::new();
     for request in requests.iter().filter(|r| r.is_resource_request()) {
         let scope = match request.namespace.as_deref() {
+            None => Scope::Cluster,
             Some(namespace) if namespace == watched => Scope::Watched,
             Some(RELEASE_NAMESPACE) => Scope::Release,
-            _ => {
+            Some(_) => {
                 elsewhere.push(request.clone());
                 continue;
             }
@@ -181,9 +195,12 @@ impl fmt::Display for Mismatch {
 
 /// Compares what was used with what is granted, scope by scope.
 ///
-/// A grant counts as used when it is used in its scope. Grants that reach the release namespace
-/// only because they reach every namespace (a ClusterRole) are judged in the watched scope, so
-/// only the release namespace's own rules (the lease Role) must be used there.
+/// A grant counts as used when it is used in its scope. A cluster-wide grant (a ClusterRole) also
+/// reaches every namespace: it counts as used when used cluster-wide or in the watched namespace
+/// (in cluster-wide mode the Users' rules are a ClusterRole the operator, watching one namespace
+/// here, uses there). Grants that reach the release namespace only because they reach every
+/// namespace are judged in the watched scope, so only the release namespace's own rules (the
+/// lease and Secret Roles) must be used there.
 fn compare(used: &ScopedPermissions, granted: &ScopedPermissions) -> Mismatch {
     let mut mismatch = Mismatch::default();
     for scope in Scope::ALL {
@@ -192,7 +209,17 @@ fn compare(used: &ScopedPermissions, granted: &ScopedPermissions) -> Mismatch {
             .needed_but_not_granted
             .extend(missing.map(|p| (scope, p.clone())));
     }
-    let unused_watched = granted.watched.difference(&used.watched);
+    let unused_cluster = granted
+        .cluster
+        .iter()
+        .filter(|p| !used.cluster.contains(*p) && !used.watched.contains(*p));
+    mismatch
+        .granted_but_unused
+        .extend(unused_cluster.map(|p| (Scope::Cluster, p.clone())));
+    let unused_watched = granted
+        .watched
+        .difference(&granted.cluster)
+        .filter(|p| !used.watched.contains(*p));
     mismatch
         .granted_but_unused
         .extend(unused_watched.map(|p| (Scope::Watched, p.clone())));
@@ -287,6 +314,38 @@ async fn delete_with_both_policies(harness: &Harness) {
     }
 }
 
+/// An administrator's `ZitadelConnection` in the watched namespace, with its Secret there: the
+/// operator reads the Secret and writes the connection's status (the default
+/// `ClusterZitadelConnection` the harness creates covers the cluster-scoped side), and a User
+/// managed through it.
+async fn use_a_namespaced_connection(harness: &Harness) {
+    let pat = harness.secret_data(CREDENTIAL_SECRET_OF_HARNESS).await;
+    let pat = pat.expect("the harness's credential Secret")[CREDENTIAL_KEY].clone();
+    harness
+        .put_secret(
+            &harness.namespace,
+            "tenant-zitadel",
+            &[(CREDENTIAL_KEY, &pat)],
+        )
+        .await;
+    let organizations = [harness.org_id.as_str()];
+    harness
+        .apply_connection(
+            &harness.namespace,
+            "tenant",
+            pat_connection(harness.zitadel_url(), "tenant-zitadel", &organizations),
+        )
+        .await;
+    harness
+        .wait_connection_reason(Some(&harness.namespace), "tenant", "Connected")
+        .await;
+    let user = UserBuilder::machine("tenant-bot")
+        .connection(ConnectionKind::ZitadelConnection, "tenant")
+        .build();
+    harness.create(user).await;
+    harness.wait_ready("tenant-bot").await;
+}
+
 #[tokio::test]
 async fn the_chart_grants_exactly_the_permissions_the_operator_uses_in_both_rbac_modes() {
     // Checked before the harness starts, which in real mode would create namespaces first.
@@ -300,6 +359,7 @@ async fn the_chart_grants_exactly_the_permissions_the_operator_uses_in_both_rbac
     };
     let mut harness = Harness::start_with(options).await;
     create_users_of_every_kind(&harness).await;
+    use_a_namespaced_connection(&harness).await;
     rewrite_the_owned_secret(&harness).await;
     run_into_a_conflict(&harness).await;
     delete_with_both_policies(&harness).await;
@@ -310,7 +370,7 @@ async fn the_chart_grants_exactly_the_permissions_the_operator_uses_in_both_rbac
     let (used, elsewhere) = used_permissions(&requests, &harness.namespace);
     assert!(
         elsewhere.is_empty(),
-        "requests outside the watched and the release namespace: {elsewhere:#?}"
+        "requests in namespaces other than the watched and the release one: {elsewhere:#?}"
     );
     let modes = [
         ("cluster-wide (default values)", String::new()),
@@ -353,6 +413,7 @@ fn permissions(entries: &[(&str, &str, &str)]) -> BTreeSet<Permission> {
 #[test]
 fn a_permission_the_chart_lacks_or_grants_needlessly_is_reported() {
     let used = ScopedPermissions {
+        cluster: permissions(&[("", "namespaces", "list")]),
         watched: permissions(&[("", "secrets", "get"), ("events.k8s.io", "events", "patch")]),
         release: permissions(&[("coordination.k8s.io", "leases", "get")]),
     };
@@ -397,11 +458,13 @@ fn a_permission_the_chart_lacks_or_grants_needlessly_is_reported() {
 #[test]
 fn a_cluster_wide_grant_counts_as_used_in_the_release_namespace_but_a_lease_in_it_does_not() {
     let used = ScopedPermissions {
+        cluster: BTreeSet::new(),
         watched: permissions(&[("", "secrets", "get")]),
         release: permissions(&[("coordination.k8s.io", "leases", "get")]),
     };
     // A ClusterRole reaches the release namespace too; that alone is no unused grant.
     let cluster_wide = ScopedPermissions {
+        cluster: used.watched.clone(),
         watched: used.watched.clone(),
         release: &used.watched | &used.release,
     };
@@ -409,20 +472,21 @@ fn a_cluster_wide_grant_counts_as_used_in_the_release_namespace_but_a_lease_in_i
 
     // Leases granted everywhere (in the ClusterRole) are more than the operator needs.
     let leaked = ScopedPermissions {
+        cluster: &used.watched | &used.release,
         watched: &used.watched | &used.release,
         release: &used.watched | &used.release,
     };
     assert_eq!(
         compare(&used, &leaked).granted_but_unused,
         [(
-            Scope::Watched,
+            Scope::Cluster,
             permission("coordination.k8s.io", "leases", "get")
         )]
     );
 }
 
 #[test]
-fn requests_outside_both_namespaces_and_discovery_are_kept_apart() {
+fn requests_in_other_namespaces_and_discovery_are_kept_apart_and_cluster_wide_ones_scoped() {
     let request = |namespace: Option<&str>, resource: &str| RecordedRequest {
         user_agent: zitadel_user_operator::names::USER_AGENT.to_owned(),
         verb: "get".to_owned(),
@@ -443,5 +507,6 @@ fn requests_outside_both_namespaces_and_discovery_are_kept_apart() {
     let (used, elsewhere) = used_permissions(&requests, "team-a");
 
     assert!(used.watched.contains(&permission("", "secrets", "get")));
-    assert_eq!(elsewhere, [requests[1].clone(), requests[2].clone()]);
+    assert!(used.cluster.contains(&permission("", "secrets", "get")));
+    assert_eq!(elsewhere, [requests[1].clone()]);
 }
