@@ -91,6 +91,9 @@ struct Fingerprint {
     secret_version: Option<String>,
 }
 
+/// The client of each connection (kind, Secret namespace, name), with what it was built from.
+type ClientCache = HashMap<(ConnectionKind, String, String), (Fingerprint, Arc<Connection>)>;
+
 /// Connections from the watch caches, and the clients built for them.
 pub struct Connections {
     /// Bumped on every change to a connection or a namespace: `User`s are reconciled again.
@@ -102,7 +105,7 @@ pub struct Connections {
     operator_namespace: String,
     kube: kube::Client,
     observer: Arc<dyn CallObserver>,
-    clients: Mutex<HashMap<(ConnectionKind, String, String), (Fingerprint, Arc<Connection>)>>,
+    clients: Mutex<ClientCache>,
 }
 
 impl Connections {
@@ -290,12 +293,7 @@ impl Connections {
         Ok(connection)
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<
-        '_,
-        HashMap<(ConnectionKind, String, String), (Fingerprint, Arc<Connection>)>,
-    > {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ClientCache> {
         self.clients
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
