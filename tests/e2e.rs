@@ -340,15 +340,11 @@ async fn an_existing_user_is_adopted_only_on_request() {
 #[tokio::test]
 async fn a_spec_zitadel_rejects_is_stalled_with_zitadels_reason() {
     let harness = Harness::start().await;
-    let mut user = UserBuilder::human("alice").build();
-    user.spec.organization_id = "does-not-exist".to_owned();
-    // `create` pins the test organization; post this one as is.
-    user.metadata.namespace = Some(harness.namespace.clone());
+    // The connection lists it, so the spec reaches ZITADEL, which knows no such organization.
+    harness.allow_organization("does-not-exist").await;
     harness
-        .users()
-        .create(&Default::default(), &user)
-        .await
-        .expect("created");
+        .create_in_organization(UserBuilder::human("alice").build(), "does-not-exist")
+        .await;
     let blocked = harness.wait_reason("alice", "InvalidSpec").await;
     let ready = blocked
         .status

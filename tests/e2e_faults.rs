@@ -340,15 +340,11 @@ async fn a_user_for_an_organization_created_later_heals_at_the_next_resync_witho
         ..Options::default()
     };
     let harness = Harness::start_with(options).await;
-    let mut user = UserBuilder::human("alice").build();
-    user.spec.organization_id = "created-later".to_owned();
-    // `create` pins the test organization; post this one as is.
-    user.metadata.namespace = Some(harness.namespace.clone());
+    // The administrator lists the organization on the connection before it exists in ZITADEL.
+    harness.allow_organization("created-later").await;
     harness
-        .users()
-        .create(&Default::default(), &user)
-        .await
-        .expect("the User is created");
+        .create_in_organization(UserBuilder::human("alice").build(), "created-later")
+        .await;
     harness.wait_reason("alice", "InvalidSpec").await;
 
     harness
@@ -391,7 +387,9 @@ async fn concurrency_is_one_bound_across_all_watched_namespaces() {
         extra_namespaces: vec!["e2e-second".to_owned(), "e2e-third".to_owned()],
         ..Options::default()
     };
-    let harness = Harness::environment(options.clone()).await;
+    let harness = Harness::start_with(options.clone()).await;
+    // The connection's own checks are not User reconciles: count only from after them.
+    harness.quiesce_connection_checks().await;
     harness.emulators().zitadel.inject(
         "CreateUser",
         Fault::Latency {
@@ -404,25 +402,12 @@ async fn concurrency_is_one_bound_across_all_watched_namespaces() {
         .collect();
     for namespace in &namespaces {
         let mut user = UserBuilder::human(&format!("user-{namespace}")).build();
-        user.metadata.namespace = Some(namespace.clone());
         user.spec.organization_id = harness.org_id.clone();
-        kube::Api::<User>::namespaced(harness.kube.clone(), namespace)
-            .create(&Default::default(), &user)
-            .await
-            .expect("the User is created");
+        harness.post(namespace, user).await;
     }
-    let mut harness = harness;
-    harness.start_operator();
     for namespace in &namespaces {
-        let users = kube::Api::<User>::namespaced(harness.kube.clone(), namespace);
-        let name = format!("user-{namespace}");
         harness
-            .eventually(&format!("{name} to be ready"), || async {
-                let user = users.get(&name).await.expect("the User exists");
-                support::e2e::ready_reason(&user)
-                    .is_some_and(|(status, _)| status == "True")
-                    .then_some(())
-            })
+            .wait_ready_in(namespace, &format!("user-{namespace}"))
             .await;
     }
     assert_eq!(
@@ -455,9 +440,9 @@ async fn adoption_is_refused_unless_the_administrator_allows_it() {
                 .build(),
         )
         .await;
-    let refused = harness.wait_reason("tenant", "AdoptionRefused").await;
+    let refused = harness.wait_reason("tenant", "ConnectionRefused").await;
     let message = support::e2e::ready_message(&refused).expect("a Ready condition");
-    assert!(message.contains("--allow-adoption"), "{message}");
+    assert!(message.contains("spec.allowAdoption"), "{message}");
     let console_user = harness
         .emulators()
         .zitadel
@@ -469,6 +454,11 @@ async fn adoption_is_refused_unless_the_administrator_allows_it() {
     );
     assert_eq!(harness.emulators().zitadel.calls("UpdateUser"), 0);
     assert_eq!(harness.emulators().zitadel.calls("SetUserMetadata"), 0);
+
+    // The administrator allows adoption on the connection: the same User adopts the account.
+    harness.set_allow_adoption(true).await;
+    let adopted = harness.wait_ready("tenant").await;
+    assert_eq!(user_id(&adopted), "console-user");
 }
 
 #[tokio::test]
@@ -521,6 +511,8 @@ async fn adoption_by_username_waits_for_zitadels_search_index() {
         .await
         .expect("a user made in the console");
     harness.start_operator();
+    // The connection's own check is a ListUsers too: count only the User's searches.
+    harness.quiesce_connection_checks().await;
     harness
         .create(
             UserBuilder::human("alice")

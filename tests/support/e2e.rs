@@ -3,36 +3,63 @@
 //!
 //! By default both are the in-repo emulators, fresh for each test. With `E2E_KUBECONFIG`,
 //! `E2E_ZITADEL_URL`, `E2E_ZITADEL_PAT` and `E2E_ZITADEL_ORG_ID` set, the same tests run against
-//! a real cluster and a real ZITADEL instead: the harness installs the CRD, works in a fresh
+//! a real cluster and a real ZITADEL instead: the harness installs the CRDs, works in a fresh
 //! namespace per test and deletes it afterwards. Tests that need fault injection or inspection
 //! live in `e2e_faults.rs` and use [`Harness::emulators`], which exists only in emulated mode.
+//!
+//! The operator reaches ZITADEL through a connection the harness creates with the PAT in a Secret
+//! of the test namespace (the operator's namespace too): in emulated mode the
+//! `ClusterZitadelConnection` `default` (each test has its own Kubernetes emulator, so
+//! cluster-scoped objects do not collide), which Users without `spec.connectionRef` use; in real
+//! mode a `ZitadelConnection` `e2e` of the test namespace, which [`Harness::create`] names, since
+//! tests running in parallel (and whatever else the cluster runs) share cluster-scoped objects.
 
+use std::collections::BTreeMap;
 use std::future::Future;
-use std::path::PathBuf;
 use std::time::Duration;
 
+use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceDefinition, CustomResourceValidation, JSONSchemaProps,
 };
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::runtime::wait::{await_condition, conditions};
-use kube::{Api, CustomResourceExt, ResourceExt};
+use kube::{Api, CustomResourceExt, Resource, ResourceExt};
 use kube_emulator::{KubeEmulator, KubeEmulatorConfig, RecordedRequest};
-use tempfile::TempDir;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use zitadel_emulator::{EmulatorConfig, ZitadelEmulator};
 use zitadel_user_operator::config::OperatorConfig;
-use zitadel_user_operator::crd::User;
+use zitadel_user_operator::crd::{
+    ClusterZitadelConnection, ClusterZitadelConnectionSpec, ConnectionCredentialType,
+    ConnectionCredentials, ConnectionKind, ConnectionRef, ConnectionSettings, ConnectionStatus,
+    SecretKeySelector, User, ZitadelConnection, ZitadelConnectionSpec,
+};
 use zitadel_user_operator::leader::LeaderElectionSettings;
+use zitadel_user_operator::sensitive::Sensitive;
 use zitadel_user_operator::zitadel::{ClientConfig, Credentials, ZitadelClient};
 
 use zitadel_user_operator::fixtures::ORG_ID;
 
 /// How long a test waits for the operator to reach a state.
 pub const WAIT: Duration = Duration::from_secs(20);
+
+/// The Secret holding the harness connection's PAT, in the test namespace.
+pub const CREDENTIAL_SECRET: &str = "zitadel-credential";
+
+/// The key of the PAT in [`CREDENTIAL_SECRET`] (and in the Secrets [`pat_connection`] names).
+pub const CREDENTIAL_KEY: &str = "pat";
+
+/// Name of the `ZitadelConnection` the harness creates in real mode.
+pub const REAL_CONNECTION: &str = "e2e";
+
+/// Field manager of the harness's server-side applies.
+const MANAGER: &str = "zitadel-user-operator-e2e";
 
 /// The emulators behind an emulated run, for fault injection and inspection.
 pub struct Emulators {
@@ -51,13 +78,14 @@ pub struct Options {
     pub resync_interval: Duration,
     /// How often machine credentials are listed to find deletions behind the operator's back.
     pub credential_check_interval: Duration,
-    /// The operator's per-request ZITADEL deadline.
+    /// The per-request ZITADEL deadline (the harness connection's `spec.timeout`).
     pub zitadel_timeout: Duration,
     /// Leader election as `main` configures it from `LEADER_ELECTION=true`; `None` (the default)
     /// runs the controller directly. The harness creates the Lease's namespace if it is not the
     /// test namespace, so a test can keep the Lease where a Helm release would put it.
     pub leader_election: Option<LeaderElectionSettings>,
-    /// `--allow-adoption`; on by default because the suites exercise `spec.adoptExisting`.
+    /// The harness connection's `allowAdoption`; on by default because the suites exercise
+    /// `spec.adoptExisting`.
     pub allow_adoption: bool,
     /// `--concurrency`.
     pub concurrency: u16,
@@ -92,15 +120,16 @@ pub struct Harness {
     pub namespace: String,
     /// The ZITADEL organization users are created in.
     pub org_id: String,
+    /// The connection the harness created for the operator (see the module documentation).
+    pub connection: ConnectionRef,
     zitadel_url: String,
-    pat_file: PathBuf,
+    pat: String,
     options: Options,
     operator: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
     /// Where the operator serves `/metrics`, `/healthz` and `/readyz`.
     pub metrics_addr: std::net::SocketAddr,
     /// ZITADEL users the test saw in a status; a real run deletes them afterwards.
     zitadel_users: std::sync::Mutex<std::collections::BTreeSet<String>>,
-    _dir: TempDir,
 }
 
 impl Harness {
@@ -123,22 +152,20 @@ impl Harness {
             .with_test_writer()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .try_init();
-        let dir = TempDir::new().expect("a temp dir");
-        let pat_file = dir.path().join("zitadel.pat");
         let real = std::env::var("E2E_KUBECONFIG").ok();
-        let (emulators, kube_config, zitadel_url, org_id, namespace) = match real {
+        let (emulators, kube_config, zitadel_url, pat, org_id, namespace) = match real {
             Some(kubeconfig) => {
                 let env = |name: &str| {
                     std::env::var(name)
                         .unwrap_or_else(|_| panic!("{name} must be set with E2E_KUBECONFIG"))
                 };
-                std::fs::write(&pat_file, env("E2E_ZITADEL_PAT")).expect("PAT file written");
                 let kube = real_config(&kubeconfig).await;
                 let namespace = format!("zuo-e2e-{}", random_suffix());
                 (
                     None,
                     kube,
                     env("E2E_ZITADEL_URL"),
+                    env("E2E_ZITADEL_PAT"),
                     env("E2E_ZITADEL_ORG_ID"),
                     namespace,
                 )
@@ -147,15 +174,8 @@ impl Harness {
                 let kube_emulator = KubeEmulator::start(KubeEmulatorConfig::default())
                     .await
                     .expect("the Kubernetes emulator starts");
-                let config = EmulatorConfig {
-                    list_delay: options.list_delay,
-                    ..EmulatorConfig::default()
-                };
-                let zitadel = ZitadelEmulator::start(config)
-                    .await
-                    .expect("the ZITADEL emulator starts");
-                zitadel.create_organization_with_id(ORG_ID, "acme");
-                std::fs::write(&pat_file, zitadel.admin_pat()).expect("PAT file written");
+                let zitadel = zitadel_emulator(options.list_delay, ORG_ID).await;
+                let pat = zitadel.admin_pat();
                 let kube =
                     kube::Config::new(kube_emulator.url().parse().expect("a valid emulator URL"));
                 let url = zitadel.url();
@@ -167,6 +187,7 @@ impl Harness {
                     Some(emulators),
                     kube,
                     url,
+                    pat,
                     ORG_ID.to_owned(),
                     "e2e".to_owned(),
                 )
@@ -175,21 +196,32 @@ impl Harness {
         let operator_kube = zitadel_user_operator::operator::kube_client(kube_config.clone())
             .expect("the operator's client");
         let kube = kube::Client::try_from(kube_config).expect("a kube client");
+        let connection = if emulators.is_some() {
+            ConnectionRef {
+                kind: ConnectionKind::ClusterZitadelConnection,
+                name: "default".to_owned(),
+            }
+        } else {
+            ConnectionRef {
+                kind: ConnectionKind::ZitadelConnection,
+                name: REAL_CONNECTION.to_owned(),
+            }
+        };
         let harness = Self {
             emulators,
             kube,
             operator_kube,
             namespace,
             org_id,
+            connection,
             zitadel_url,
-            pat_file,
+            pat,
             options,
             operator: None,
             metrics_addr: free_local_address(),
             zitadel_users: Default::default(),
-            _dir: dir,
         };
-        harness.install_crd().await;
+        harness.install_crds().await;
         harness.create_namespace().await;
         if let Some(election) = &harness.options.leader_election {
             harness.ensure_namespace(&election.lease_namespace).await;
@@ -197,7 +229,38 @@ impl Harness {
         for namespace in &harness.options.extra_namespaces {
             harness.ensure_namespace(namespace).await;
         }
+        harness.create_connection().await;
         harness
+    }
+
+    /// The Secret with the PAT and the connection the harness's Users use.
+    async fn create_connection(&self) {
+        self.put_secret(
+            &self.namespace,
+            CREDENTIAL_SECRET,
+            &[(CREDENTIAL_KEY, self.pat.as_str())],
+        )
+        .await;
+        let organizations = [self.org_id.as_str()];
+        let settings = ConnectionSettings {
+            timeout: Some(format!("{}ms", self.options.zitadel_timeout.as_millis())),
+            allow_adoption: self.options.allow_adoption,
+            ..pat_connection(&self.zitadel_url, CREDENTIAL_SECRET, &organizations)
+        };
+        match self.connection.kind {
+            ConnectionKind::ClusterZitadelConnection => {
+                let spec = ClusterZitadelConnectionSpec {
+                    connection: settings,
+                    allowed_namespaces: Some(LabelSelector::default()),
+                };
+                self.apply_cluster_connection(&self.connection.name, spec)
+                    .await;
+            }
+            ConnectionKind::ZitadelConnection => {
+                self.apply_connection(&self.namespace, &self.connection.name, settings)
+                    .await;
+            }
+        }
     }
 
     /// The emulators; panics in real mode, where fault-injection tests do not run.
@@ -217,17 +280,12 @@ impl Harness {
         self.emulators.is_none()
     }
 
-    /// Starts the operator, as `main` would, watching the test namespace.
+    /// Starts the operator, as `main` would, watching the test namespace (and the extra ones),
+    /// with the test namespace as its own.
     pub fn start_operator(&mut self) {
         assert!(self.operator.is_none(), "the operator is already running");
         let config = OperatorConfig {
-            zitadel: ClientConfig {
-                request_timeout: self.options.zitadel_timeout,
-                ..ClientConfig::new(
-                    self.zitadel_url.clone(),
-                    Credentials::PatFile(self.pat_file.clone()),
-                )
-            },
+            namespace: self.namespace.clone(),
             watch_namespaces: std::iter::once(self.namespace.clone())
                 .chain(self.options.extra_namespaces.iter().cloned())
                 .collect(),
@@ -236,7 +294,6 @@ impl Harness {
             credential_check_interval: self.options.credential_check_interval,
             metrics_addr: self.metrics_addr,
             leader_election: self.options.leader_election.clone(),
-            allow_adoption: self.options.allow_adoption,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let kube = self.operator_kube.clone();
@@ -272,12 +329,222 @@ impl Harness {
 
     /// `User`s of the test namespace.
     pub fn users(&self) -> Api<User> {
-        Api::namespaced(self.kube.clone(), &self.namespace)
+        self.users_in(&self.namespace)
+    }
+
+    /// `User`s of `namespace`.
+    pub fn users_in(&self, namespace: &str) -> Api<User> {
+        Api::namespaced(self.kube.clone(), namespace)
     }
 
     /// Secrets of the test namespace.
     pub fn secrets(&self) -> Api<Secret> {
         Api::namespaced(self.kube.clone(), &self.namespace)
+    }
+
+    /// Creates the Secret `namespace/name` with `entries` as its data, or replaces its data.
+    pub async fn put_secret(&self, namespace: &str, name: &str, entries: &[(&str, &str)]) {
+        let secrets: Api<Secret> = Api::namespaced(self.kube.clone(), namespace);
+        let data: BTreeMap<String, ByteString> = entries
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), ByteString(v.as_bytes().to_vec())))
+            .collect();
+        match secrets.get_opt(name).await.expect("the API answers") {
+            Some(mut secret) => {
+                secret.data = Some(data);
+                secrets
+                    .replace(name, &PostParams::default(), &secret)
+                    .await
+                    .expect("the Secret is replaced");
+            }
+            None => {
+                let secret = Secret {
+                    metadata: ObjectMeta {
+                        name: Some(name.to_owned()),
+                        ..ObjectMeta::default()
+                    },
+                    data: Some(data),
+                    ..Secret::default()
+                };
+                secrets
+                    .create(&PostParams::default(), &secret)
+                    .await
+                    .expect("the Secret is created");
+            }
+        }
+    }
+
+    /// Deletes the Secret `namespace/name`.
+    pub async fn delete_secret(&self, namespace: &str, name: &str) {
+        let secrets: Api<Secret> = Api::namespaced(self.kube.clone(), namespace);
+        secrets
+            .delete(name, &DeleteParams::default())
+            .await
+            .expect("the Secret is deleted");
+    }
+
+    /// Creates or replaces (server-side apply) the `ZitadelConnection` `namespace/name`.
+    pub async fn apply_connection(
+        &self,
+        namespace: &str,
+        name: &str,
+        settings: ConnectionSettings,
+    ) {
+        let spec = ZitadelConnectionSpec {
+            connection: settings,
+        };
+        let api = Api::namespaced(self.kube.clone(), namespace);
+        apply(&api, &ZitadelConnection::new(name, spec)).await;
+    }
+
+    /// Creates or replaces (server-side apply) the `ClusterZitadelConnection` `name`.
+    pub async fn apply_cluster_connection(&self, name: &str, spec: ClusterZitadelConnectionSpec) {
+        let api = Api::all(self.kube.clone());
+        apply(&api, &ClusterZitadelConnection::new(name, spec)).await;
+    }
+
+    /// Deletes the `ZitadelConnection` `namespace/name`.
+    pub async fn delete_connection(&self, namespace: &str, name: &str) {
+        let api: Api<ZitadelConnection> = Api::namespaced(self.kube.clone(), namespace);
+        api.delete(name, &DeleteParams::default())
+            .await
+            .expect("the ZitadelConnection is deleted");
+    }
+
+    /// Deletes the `ClusterZitadelConnection` `name`.
+    pub async fn delete_cluster_connection(&self, name: &str) {
+        let api: Api<ClusterZitadelConnection> = Api::all(self.kube.clone());
+        api.delete(name, &DeleteParams::default())
+            .await
+            .expect("the ClusterZitadelConnection is deleted");
+    }
+
+    /// Changes the settings of the harness's connection, as its administrator would.
+    pub async fn edit_connection(&self, change: impl FnOnce(&mut ConnectionSettings)) {
+        let name = &self.connection.name;
+        match self.connection.kind {
+            ConnectionKind::ClusterZitadelConnection => {
+                let api: Api<ClusterZitadelConnection> = Api::all(self.kube.clone());
+                edit(&api, name, |c| change(&mut c.spec.connection)).await;
+            }
+            ConnectionKind::ZitadelConnection => {
+                let api: Api<ZitadelConnection> =
+                    Api::namespaced(self.kube.clone(), &self.namespace);
+                edit(&api, name, |c| change(&mut c.spec.connection)).await;
+            }
+        }
+    }
+
+    /// Lets the harness's connection manage organization `id` too (one a test created).
+    pub async fn allow_organization(&self, id: &str) {
+        self.edit_connection(|settings| settings.organizations.push(id.to_owned()))
+            .await;
+    }
+
+    /// Switches the harness connection's `allowAdoption`.
+    pub async fn set_allow_adoption(&self, allowed: bool) {
+        self.edit_connection(|settings| settings.allow_adoption = allowed)
+            .await;
+    }
+
+    /// The status of a connection: the `ZitadelConnection` `namespace/name`, or with `None` the
+    /// `ClusterZitadelConnection` `name`, once it describes its generation.
+    async fn connection_status(
+        &self,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<ConnectionStatus> {
+        fn current<K: Resource>(
+            object: &K,
+            status: Option<&ConnectionStatus>,
+        ) -> Option<ConnectionStatus> {
+            let status = status?;
+            (status.observed_generation == object.meta().generation).then(|| status.clone())
+        }
+        match namespace {
+            Some(namespace) => {
+                let api: Api<ZitadelConnection> = Api::namespaced(self.kube.clone(), namespace);
+                let object = api.get_opt(name).await.expect("the API answers")?;
+                current(&object, object.status.as_ref())
+            }
+            None => {
+                let api: Api<ClusterZitadelConnection> = Api::all(self.kube.clone());
+                let object = api.get_opt(name).await.expect("the API answers")?;
+                current(&object, object.status.as_ref())
+            }
+        }
+    }
+
+    /// Waits until a connection's `Ready` condition (for its generation) has `reason`, and
+    /// returns that condition's `(status, message)`. `namespace` as in `connection_status`.
+    pub async fn wait_connection_reason(
+        &self,
+        namespace: Option<&str>,
+        name: &str,
+        reason: &str,
+    ) -> (String, String) {
+        self.eventually(&format!("connection {name} to show {reason}"), || async {
+            let status = self.connection_status(namespace, name).await?;
+            let ready = status.conditions.iter().find(|c| c.type_ == "Ready")?;
+            (ready.reason == reason).then(|| (ready.status.clone(), ready.message.clone()))
+        })
+        .await
+    }
+
+    /// Waits until the harness's connection is Ready (its first check done).
+    pub async fn wait_connection_ready(&self) {
+        let (status, _) = self
+            .wait_connection_reason(
+                self.connection_namespace(),
+                &self.connection.name,
+                "Connected",
+            )
+            .await;
+        assert_eq!(status, "True");
+    }
+
+    /// The namespace of the harness's connection; `None` for a cluster connection.
+    fn connection_namespace(&self) -> Option<&str> {
+        match self.connection.kind {
+            ConnectionKind::ZitadelConnection => Some(self.namespace.as_str()),
+            ConnectionKind::ClusterZitadelConnection => None,
+        }
+    }
+
+    /// Waits until a connection to `zitadel` (as in [`Self::wait_connection_reason`]) is Ready
+    /// and the re-check its first status write starts is over, then resets `zitadel`'s call
+    /// counts and concurrency peak: from then on they are the Users' alone.
+    pub async fn quiesce_checks(
+        &self,
+        zitadel: &ZitadelEmulator,
+        namespace: Option<&str>,
+        name: &str,
+    ) {
+        let (status, _) = self
+            .wait_connection_reason(namespace, name, "Connected")
+            .await;
+        assert_eq!(status, "True", "connection {name}");
+        // The first check (a ListUsers) writes the status, whose watch event checks once more.
+        self.eventually(&format!("the re-check of connection {name}"), || async {
+            (zitadel.calls("ListUsers") >= 2).then_some(())
+        })
+        .await;
+        self.eventually("no call in flight", || async {
+            zitadel.reset_call_counts();
+            (zitadel.peak_concurrent_calls() == 0).then_some(())
+        })
+        .await;
+    }
+
+    /// [`Self::quiesce_checks`] for the harness's connection and ZITADEL (emulated mode only).
+    pub async fn quiesce_connection_checks(&self) {
+        let name = self.connection.name.clone();
+        self.quiesce_checks(
+            &self.emulators().zitadel,
+            self.connection_namespace(),
+            &name,
+        )
+        .await;
     }
 
     /// Creates a Secret the user manages (not the operator) with `entries` as its data.
@@ -302,18 +569,30 @@ impl Harness {
 
     /// A ZITADEL client with the operator's credentials, to check ZITADEL's side in both modes.
     pub fn zitadel(&self) -> ZitadelClient {
-        let config = ClientConfig::new(
-            self.zitadel_url.clone(),
-            Credentials::PatFile(self.pat_file.clone()),
-        );
-        ZitadelClient::new(config).expect("a ZITADEL client")
+        zitadel_client(&self.zitadel_url, &self.pat)
     }
 
-    /// Creates `user` in the test namespace (its organization set to the test's).
-    pub async fn create(&self, mut user: User) -> User {
-        user.metadata.namespace = Some(self.namespace.clone());
-        user.spec.organization_id = self.org_id.clone();
-        self.users()
+    /// Creates `user` in the test namespace (its organization set to the test's; in real mode
+    /// naming the harness's connection unless it names one).
+    pub async fn create(&self, user: User) -> User {
+        let organization = self.org_id.clone();
+        self.create_in_organization(user, &organization).await
+    }
+
+    /// [`Self::create`] with another `organization` (the harness connection must list it to
+    /// let it reach ZITADEL: [`Self::allow_organization`]).
+    pub async fn create_in_organization(&self, mut user: User, organization: &str) -> User {
+        user.spec.organization_id = organization.to_owned();
+        if self.is_real() && user.spec.connection_ref.is_none() {
+            user.spec.connection_ref = Some(self.connection.clone());
+        }
+        self.post(&self.namespace, user).await
+    }
+
+    /// Creates `user` in `namespace` as it is.
+    pub async fn post(&self, namespace: &str, mut user: User) -> User {
+        user.metadata.namespace = Some(namespace.to_owned());
+        self.users_in(namespace)
             .create(&PostParams::default(), &user)
             .await
             .expect("the User is created")
@@ -322,12 +601,12 @@ impl Harness {
     /// Replaces `name` with `change` applied (a PUT with its resourceVersion), as applying a new
     /// version of the manifest would; a merge patch could not remove map keys.
     pub async fn edit(&self, name: &str, change: impl FnOnce(&mut User)) {
-        let mut user = self.users().get(name).await.expect("the User exists");
-        change(&mut user);
-        self.users()
-            .replace(name, &PostParams::default(), &user)
-            .await
-            .expect("the spec is updated");
+        self.edit_in(&self.namespace, name, change).await;
+    }
+
+    /// [`Self::edit`] of `namespace/name`.
+    pub async fn edit_in(&self, namespace: &str, name: &str, change: impl FnOnce(&mut User)) {
+        edit(&self.users_in(namespace), name, change).await;
     }
 
     /// Sets the annotation `key` of `name` to `value` (no spec change, so no new generation).
@@ -343,7 +622,12 @@ impl Harness {
 
     /// Deletes `name` (the operator's finalizer decides when it is gone).
     pub async fn delete(&self, name: &str) {
-        self.users()
+        self.delete_in(&self.namespace, name).await;
+    }
+
+    /// Deletes `namespace/name`.
+    pub async fn delete_in(&self, namespace: &str, name: &str) {
+        self.users_in(namespace)
             .delete(name, &DeleteParams::default())
             .await
             .expect("delete accepted");
@@ -356,7 +640,19 @@ impl Harness {
         what: &str,
         condition: impl Fn(&User) -> bool,
     ) -> User {
-        let users = self.users();
+        self.wait_for_in(&self.namespace, name, what, condition)
+            .await
+    }
+
+    /// Waits until `namespace/name` satisfies `condition`, returning it.
+    pub async fn wait_for_in(
+        &self,
+        namespace: &str,
+        name: &str,
+        what: &str,
+        condition: impl Fn(&User) -> bool,
+    ) -> User {
+        let users = self.users_in(namespace);
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let current = users.get_opt(name).await.expect("the API answers");
@@ -386,7 +682,14 @@ impl Harness {
 
     /// Waits until `name` is Ready at `generation`: an edit has been seen and applied.
     pub async fn wait_ready_at(&self, name: &str, generation: i64) -> User {
-        self.wait_for(
+        self.wait_ready_at_in(&self.namespace, name, generation)
+            .await
+    }
+
+    /// [`Self::wait_ready_at`] for `namespace/name`.
+    pub async fn wait_ready_at_in(&self, namespace: &str, name: &str, generation: i64) -> User {
+        self.wait_for_in(
+            namespace,
             name,
             &format!("Ready=True at generation {generation}"),
             |user| {
@@ -397,9 +700,22 @@ impl Harness {
         .await
     }
 
+    /// Waits until `namespace/name` is Ready for its current generation.
+    pub async fn wait_ready_in(&self, namespace: &str, name: &str) -> User {
+        self.wait_for_in(namespace, name, "Ready=True", |user| {
+            ready_reason(user) == Some(("True", "Reconciled"))
+        })
+        .await
+    }
+
     /// Waits until `name` is not ready for `reason`.
     pub async fn wait_reason(&self, name: &str, reason: &str) -> User {
-        self.wait_for(name, reason, |user| {
+        self.wait_reason_in(&self.namespace, name, reason).await
+    }
+
+    /// Waits until `namespace/name` is not ready for `reason`.
+    pub async fn wait_reason_in(&self, namespace: &str, name: &str, reason: &str) -> User {
+        self.wait_for_in(namespace, name, reason, |user| {
             ready_reason(user).is_some_and(|(_, r)| r == reason)
         })
         .await
@@ -407,7 +723,12 @@ impl Harness {
 
     /// Waits until `name` no longer exists.
     pub async fn wait_gone(&self, name: &str) {
-        let users = self.users();
+        self.wait_gone_in(&self.namespace, name).await;
+    }
+
+    /// Waits until `namespace/name` no longer exists.
+    pub async fn wait_gone_in(&self, namespace: &str, name: &str) {
+        let users = self.users_in(namespace);
         self.eventually(&format!("{name} to be deleted"), || async {
             users
                 .get_opt(name)
@@ -458,13 +779,19 @@ impl Harness {
         }
     }
 
-    async fn install_crd(&self) {
+    async fn install_crds(&self) {
+        self.install_crd::<User>().await;
+        self.install_crd::<ZitadelConnection>().await;
+        self.install_crd::<ClusterZitadelConnection>().await;
+    }
+
+    async fn install_crd<K: CustomResourceExt>(&self) {
         let crds: Api<CustomResourceDefinition> = Api::all(self.kube.clone());
-        let params = PatchParams::apply("zitadel-user-operator-e2e").force();
-        crds.patch(User::crd_name(), &params, &Patch::Apply(User::crd()))
+        let params = PatchParams::apply(MANAGER).force();
+        crds.patch(K::crd_name(), &params, &Patch::Apply(K::crd()))
             .await
             .expect("the CRD is installed");
-        let established = await_condition(crds, User::crd_name(), conditions::is_crd_established());
+        let established = await_condition(crds, K::crd_name(), conditions::is_crd_established());
         tokio::time::timeout(WAIT, established)
             .await
             .expect("the CRD is established")
@@ -485,7 +812,7 @@ impl Harness {
                 }),
             });
         }
-        let params = PatchParams::apply("zitadel-user-operator-e2e").force();
+        let params = PatchParams::apply(MANAGER).force();
         crds.patch(User::crd_name(), &params, &Patch::Apply(crd))
             .await
             .expect("the permissive CRD is installed");
@@ -502,6 +829,17 @@ impl Harness {
             .into_iter()
             .filter(|event| event.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
             .collect()
+    }
+
+    /// Adds `labels` to namespace `name` (what a cluster connection's `allowedNamespaces` selects).
+    pub async fn label_namespace(&self, name: &str, labels: &[(&str, &str)]) {
+        let labels: BTreeMap<&str, &str> = labels.iter().copied().collect();
+        let patch = serde_json::json!({ "metadata": { "labels": labels } });
+        let namespaces: Api<Namespace> = Api::all(self.kube.clone());
+        namespaces
+            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .expect("the namespace is labelled");
     }
 
     async fn create_namespace(&self) {
@@ -547,10 +885,7 @@ impl Drop for Harness {
             // the stopped operator can no longer remove.
             let ids =
                 std::mem::take(&mut *self.zitadel_users.lock().unwrap_or_else(|p| p.into_inner()));
-            let zitadel = ClientConfig::new(
-                self.zitadel_url.clone(),
-                Credentials::PatFile(self.pat_file.clone()),
-            );
+            let zitadel = pat_client_config(&self.zitadel_url, &self.pat);
             let namespace = self.namespace.clone();
             let cleanup = std::thread::spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread()
@@ -601,6 +936,76 @@ async fn cleanup_real_run(
     let _ = namespaces
         .delete(&namespace, &DeleteParams::default())
         .await;
+}
+
+/// A ZITADEL emulator with the organization `org_id` ("acme") whose ListUsers lags `list_delay`
+/// behind writes.
+pub async fn zitadel_emulator(list_delay: Duration, org_id: &str) -> ZitadelEmulator {
+    let config = EmulatorConfig {
+        list_delay,
+        ..EmulatorConfig::default()
+    };
+    let zitadel = ZitadelEmulator::start(config)
+        .await
+        .expect("the ZITADEL emulator starts");
+    zitadel.create_organization_with_id(org_id, "acme");
+    zitadel
+}
+
+/// Settings of a connection to the ZITADEL at `url` for `organizations`, with the PAT under
+/// [`CREDENTIAL_KEY`] of the Secret `secret`; no adoption, the default timeout.
+pub fn pat_connection(url: &str, secret: &str, organizations: &[&str]) -> ConnectionSettings {
+    ConnectionSettings {
+        url: url.to_owned(),
+        instance_host: None,
+        issuer: None,
+        timeout: None,
+        credentials: ConnectionCredentials {
+            secret_ref: SecretKeySelector {
+                name: secret.to_owned(),
+                key: CREDENTIAL_KEY.to_owned(),
+            },
+            r#type: ConnectionCredentialType::PersonalAccessToken,
+        },
+        organizations: organizations.iter().map(|o| (*o).to_owned()).collect(),
+        allow_adoption: false,
+    }
+}
+
+/// A client of the ZITADEL at `url` with `pat`, to act as a console user or check ZITADEL's side.
+pub fn zitadel_client(url: &str, pat: &str) -> ZitadelClient {
+    ZitadelClient::new(pat_client_config(url, pat)).expect("a ZITADEL client")
+}
+
+/// The configuration of a client of the ZITADEL at `url` with `pat`.
+fn pat_client_config(url: &str, pat: &str) -> ClientConfig {
+    ClientConfig::new(
+        url.to_owned(),
+        Credentials::Pat(Sensitive::new(pat.to_owned())),
+    )
+}
+
+/// Server-side applies `object` (whole: fields left out are removed) as the harness.
+async fn apply<K>(api: &Api<K>, object: &K)
+where
+    K: Resource + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
+{
+    let params = PatchParams::apply(MANAGER).force();
+    api.patch(&object.name_any(), &params, &Patch::Apply(object))
+        .await
+        .expect("the object is applied");
+}
+
+/// Replaces `name` with `change` applied (a PUT with its resourceVersion).
+async fn edit<K>(api: &Api<K>, name: &str, change: impl FnOnce(&mut K))
+where
+    K: Resource + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
+{
+    let mut object = api.get(name).await.expect("the object exists");
+    change(&mut object);
+    api.replace(name, &PostParams::default(), &object)
+        .await
+        .expect("the object is replaced");
 }
 
 /// `(status, reason)` of the Ready condition for the current generation.
