@@ -300,7 +300,9 @@ impl Connections {
     }
 }
 
-/// A watch cache of `api`, as a stream of its events (each one a tick for [`Connections::changes`]).
+/// A watch cache of `api`, as a stream of ticks for [`Connections::changes`]: one per change that
+/// can alter an admission (an object's spec generation or labels, its appearance or deletion, a
+/// re-list), never for a status write, which would re-reconcile every `User` for nothing.
 fn cache<K>(
     api: Api<K>,
     writer: reflector::store::Writer<K>,
@@ -309,10 +311,26 @@ where
     K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
 {
+    let mut seen: HashMap<String, (Option<i64>, BTreeMap<String, String>)> = HashMap::new();
     watcher(api, watcher::Config::default())
         .default_backoff()
         .reflect(writer)
-        .map(|_event| ())
+        .filter_map(move |event| {
+            let tick = match event {
+                Ok(watcher::Event::Apply(object) | watcher::Event::InitApply(object)) => {
+                    let key = object.meta().uid.clone().unwrap_or_default();
+                    let admission = (object.meta().generation, object.labels().clone());
+                    seen.insert(key, admission.clone()).as_ref() != Some(&admission)
+                }
+                Ok(watcher::Event::Delete(object)) => {
+                    seen.remove(&object.meta().uid.clone().unwrap_or_default());
+                    true
+                }
+                Ok(watcher::Event::InitDone) => true,
+                Ok(watcher::Event::Init) | Err(_) => false,
+            };
+            std::future::ready(tick.then_some(()))
+        })
 }
 
 /// `Kind/name` of a connection, as messages name it.
