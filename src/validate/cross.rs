@@ -1,8 +1,9 @@
 //! Checks across the User documents of one run: what ZITADEL would refuse because of another
 //! document, not because of the document itself.
 //!
-//! Within an organization (`spec.organizationId`), no two Users may have the same user id
-//! (`spec.userId`) or the same username, compared ignoring case as ZITADEL does. A human
+//! No two Users may have the same user id (`spec.userId`) or the same username, compared ignoring
+//! case as ZITADEL does: both are unique across the ZITADEL instance (contract §14.2, §14.3; an
+//! org-scoped username policy makes the username check stricter than ZITADEL, never laxer). A human
 //! without `spec.username` gets their email address as username, as the operator sets it; a
 //! machine without one gets its user id, which is then the resource's uid and unknown offline.
 
@@ -22,7 +23,7 @@ pub struct UserDocument<'a> {
     pub object: &'a Value,
 }
 
-/// A value that must be unique within an organization, and where it came from.
+/// A value that must be unique in the instance, and where it came from.
 struct Claim {
     /// What it is, for the message.
     what: &'static str,
@@ -65,22 +66,19 @@ fn claims(object: &Value) -> Vec<Claim> {
 /// The duplicates among `users`: for each, the position in `users` of the later document and
 /// the cause reported against it (the first document to claim a value keeps it).
 pub fn duplicates(users: &[UserDocument<'_>]) -> Vec<(usize, Cause)> {
-    // (organization, what, compared value) -> position of the first claimant
-    let mut first: HashMap<(String, &'static str, String), usize> = HashMap::new();
+    // (what, compared value) -> position of the first claimant
+    let mut first: HashMap<(&'static str, String), usize> = HashMap::new();
     let mut found = Vec::new();
     for (position, user) in users.iter().enumerate() {
-        let Some(organization) = text(user.object, "/spec/organizationId") else {
-            continue;
-        };
         for claim in claims(user.object) {
-            let key = (organization.to_string(), claim.what, claim.key.clone());
+            let key = (claim.what, claim.key.clone());
             let Some(&earlier) = first.get(&key) else {
                 first.insert(key, position);
                 continue;
             };
             let holder = &users[earlier];
             let mut message = format!(
-                "Duplicate value: {}: User \"{}\" ({}) has the same {} in organization \"{organization}\"",
+                "Duplicate value: {}: User \"{}\" ({}) has the same {}, which is unique across the ZITADEL instance",
                 Value::from(claim.value.as_str()),
                 holder.name.unwrap_or_default(),
                 holder.location,
@@ -127,11 +125,11 @@ mod tests {
     }
 
     #[test]
-    fn usernames_differing_only_in_case_clash_within_an_organization() {
+    fn usernames_differing_only_in_case_clash_across_the_instance() {
         let found = check(&[
             user(json!({"organizationId": "1", "username": "Alice"})),
-            user(json!({"organizationId": "2", "username": "alice"})),
-            user(json!({"organizationId": "1", "username": "ALICE"})),
+            user(json!({"organizationId": "2", "username": "bob"})),
+            user(json!({"organizationId": "2", "username": "ALICE"})),
         ]);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0, 2);
@@ -158,11 +156,10 @@ mod tests {
     }
 
     #[test]
-    fn user_ids_clash_within_an_organization_but_not_across() {
+    fn user_ids_clash_across_organizations() {
         let found = check(&[
             user(json!({"organizationId": "1", "userId": "bob"})),
             user(json!({"organizationId": "2", "userId": "bob"})),
-            user(json!({"organizationId": "1", "userId": "bob"})),
         ]);
         assert_eq!(found.len(), 1);
         assert!(
