@@ -10,6 +10,7 @@ pub mod names;
 pub mod operator;
 pub mod password;
 pub mod secrets;
+pub mod validate;
 
 // The ZITADEL client is its own crate; these keep `crate::zitadel` and `crate::sensitive` paths.
 pub use zitadel_client as zitadel;

@@ -1,18 +1,53 @@
 //! `zitadel-user-operator`: parse the configuration, set up logging, run until SIGTERM or Ctrl-C.
+//! `zitadel-user-operator validate ...` instead checks manifests offline and exits.
 //!
 //! TLS: nothing crypto-related is installed here. The workspace builds kube and reqwest with the
 //! same rustls provider (aws-lc-rs), so rustls picks it as the process default by itself; with
 //! two providers compiled in, building a kube `Client` would panic instead.
 
-use std::{error::Error, process::ExitCode};
+use std::{error::Error, ffi::OsStr, process::ExitCode};
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
+use zitadel_user_operator::validate::{self, ValidateArgs};
 use zitadel_user_operator::{config::Args, operator, shutdown::shutdown_signal, telemetry};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Appended to the operator's `--help`: the one subcommand, which the flags parser does not
+/// know about (its credentials group is required, which a subcommand must not need).
+const SUBCOMMANDS_HELP: &str = "\
+Subcommands:
+  validate [FILE|DIR|-]...  Check manifests offline against the CRDs this binary ships
+                            (see `zitadel-user-operator validate --help`)";
+
+fn main() -> ExitCode {
+    if std::env::args_os().nth(1).as_deref() == Some(OsStr::new("validate")) {
+        return run_validate();
+    }
+    run_operator()
+}
+
+/// The `validate` subcommand: synchronous, no runtime, no logging; the report is the output.
+fn run_validate() -> ExitCode {
     // clap prints usage errors itself and exits with status 2.
-    let args = Args::parse();
+    let args = ValidateArgs::parse_from(std::env::args_os().skip(1));
+    let code = validate::run(
+        &args,
+        &validate::shipped_crds(),
+        &mut std::io::stdin().lock(),
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    ExitCode::from(code)
+}
+
+#[tokio::main]
+async fn run_operator() -> ExitCode {
+    // clap prints usage errors itself and exits with status 2.
+    let mut command = Args::command().after_help(SUBCOMMANDS_HELP);
+    let matches = command.get_matches_mut();
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(error) => error.format(&mut command).exit(),
+    };
     if let Err(error) = telemetry::init(args.log_format, &args.log_level) {
         return fail(&error);
     }

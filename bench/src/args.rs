@@ -5,14 +5,22 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::users::Mix;
+
 /// Measures the operator binary against the in-repo emulators and prints the numbers.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "bench", about)]
 pub struct Args {
     /// How many `User`s to create at once (half ReturnCode humans with a Secret, a quarter
-    /// machines, a quarter humans with metadata).
+    /// machines, a quarter humans with metadata; see `--machine-credentials`).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
     pub users: u32,
+
+    /// Share of the users that are machine users with one personal access token, one key and a
+    /// client secret, in percent (`50` or `50%`); the others keep the default mix's
+    /// proportions.
+    #[arg(long, default_value_t = 0, value_name = "PERCENT", value_parser = parse_percent)]
+    pub machine_credentials: u8,
 
     /// The operator's reconcile concurrency (`RECONCILE_CONCURRENCY`).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
@@ -38,6 +46,13 @@ pub struct Args {
 }
 
 impl Args {
+    /// The user mix the flags ask for.
+    pub fn mix(&self) -> Mix {
+        Mix {
+            credentials_percent: self.machine_credentials,
+        }
+    }
+
     /// The steady-state resync interval.
     pub fn resync(&self) -> Duration {
         Duration::from_millis(self.resync_ms)
@@ -63,6 +78,15 @@ impl Args {
 /// File name of the operator binary cargo builds.
 const OPERATOR_BINARY: &str = "zitadel-user-operator";
 
+/// A percentage from 0 to 100, with or without a trailing `%`.
+fn parse_percent(value: &str) -> Result<u8, String> {
+    let number = value.strip_suffix('%').unwrap_or(value).trim();
+    match number.parse::<u8>() {
+        Ok(percent) if percent <= 100 => Ok(percent),
+        _ => Err(format!("`{value}` is not a percentage from 0 to 100")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +102,17 @@ mod tests {
         assert_eq!(args.concurrency, 4);
         assert_eq!(args.resync(), Duration::from_millis(500));
         assert!(args.operator_binary().ends_with("zitadel-user-operator"));
+        assert_eq!(args.mix().credentials_percent, 0);
+    }
+
+    #[test]
+    fn the_credentials_share_is_a_percentage_with_or_without_its_sign() {
+        let share = |flag| parse(&["--machine-credentials", flag]).map(|a| a.machine_credentials);
+        assert_eq!(share("50").ok(), Some(50));
+        assert_eq!(share("100%").ok(), Some(100));
+        assert!(share("101").is_err());
+        assert!(share("-1").is_err());
+        assert!(share("half").is_err());
     }
 
     #[test]

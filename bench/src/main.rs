@@ -1,6 +1,6 @@
 //! `bench`: runs the operator binary against the in-repo emulators and prints throughput, API
 //! calls per user, steady-state cost and memory as Markdown. Timing never fails a run; it
-//! exits non-zero only when the run itself cannot complete.
+//! exits non-zero when the run itself cannot complete or a correctness check fails.
 
 mod args;
 mod measure;
@@ -32,7 +32,12 @@ async fn main() -> ExitCode {
     match results {
         Ok(results) => {
             println!("{}", report::render(&results));
-            ExitCode::SUCCESS
+            if results.passed() {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("bench failed: a check failed (see \"5. Checks\" in the report)");
+                ExitCode::FAILURE
+            }
         }
         Err(error) => {
             eprintln!("bench failed: {}", chain(&error));

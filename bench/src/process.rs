@@ -10,6 +10,7 @@ use thiserror::Error;
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
 
+use crate::measure::cpu::{self, CpuError};
 use crate::measure::memory::{Memory, MemoryError};
 use crate::measure::metrics::Reconciles;
 
@@ -77,6 +78,9 @@ pub enum ProcessError {
     /// The memory could not be read.
     #[error(transparent)]
     Memory(#[from] MemoryError),
+    /// The CPU time could not be read.
+    #[error(transparent)]
+    Cpu(#[from] CpuError),
 }
 
 /// How to run the operator.
@@ -92,6 +96,8 @@ pub struct Launch {
     pub concurrency: u16,
     /// `RESYNC_INTERVAL`.
     pub resync: Duration,
+    /// `CREDENTIAL_CHECK_INTERVAL`: how often machine credentials are listed.
+    pub credential_check: Duration,
     /// Where its stdout and stderr go.
     pub log: PathBuf,
     /// Bound on starting, becoming ready and stopping.
@@ -134,6 +140,10 @@ impl OperatorProcess {
             .env(
                 "RESYNC_INTERVAL",
                 format!("{}ms", launch.resync.as_millis()),
+            )
+            .env(
+                "CREDENTIAL_CHECK_INTERVAL",
+                format!("{}s", launch.credential_check.as_secs()),
             )
             .env("METRICS_ADDR", "127.0.0.1:0")
             // JSON so the bound metrics address can be read back; info only for the startup
@@ -191,6 +201,11 @@ impl OperatorProcess {
     /// Current and peak resident memory.
     pub fn memory(&self) -> Result<Memory, ProcessError> {
         Ok(Memory::of_process(self.pid)?)
+    }
+
+    /// CPU time (user + system) it has used since it started.
+    pub fn cpu(&self) -> Result<Duration, ProcessError> {
+        Ok(cpu::of_process(self.pid)?)
     }
 
     /// The reconcile counters of its `/metrics`.
@@ -338,6 +353,7 @@ mod tests {
             namespace: String::new(),
             concurrency: 1,
             resync: Duration::from_secs(1),
+            credential_check: Duration::from_secs(1),
             log: PathBuf::new(),
             timeout: Duration::from_secs(1),
         };

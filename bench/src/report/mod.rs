@@ -17,6 +17,7 @@ pub fn render(results: &Results) -> String {
         sections::creation_calls(results),
         sections::steady(results),
         sections::memory(results),
+        sections::checks(results),
         summary::summary(results),
     ]
     .join("\n")

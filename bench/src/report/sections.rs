@@ -5,23 +5,28 @@ use std::time::Duration;
 use super::table::Table;
 use super::{ratio, seconds};
 use crate::measure::counts::ApiCounts;
+use crate::measure::cpu::cpu_seconds;
 use crate::measure::latency::{millis, percentile};
 use crate::measure::memory::mib;
 use crate::measure::metrics::Reconciles;
-use crate::scenario::{Params, ProcessEnd, Results};
+use crate::scenario::{LISTING_RPCS, Params, ProcessEnd, Results};
 use crate::users::Kind;
 
 /// Title, command line, machine and the user mix.
 pub fn header(params: &Params) -> String {
     let args = &params.args;
+    let mix = args.mix();
     let kinds = Kind::ALL
         .iter()
-        .map(|kind| {
-            let count = (0..args.users).filter(|i| Kind::of(*i) == *kind).count();
-            format!("{count} × {}", kind.label())
-        })
+        .map(|kind| (mix.count(args.users, *kind), kind.label()))
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, label)| format!("{count} × {label}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let credentials_flag = match args.machine_credentials {
+        0 => String::new(),
+        percent => format!(" --machine-credentials {percent}"),
+    };
     let build = if cfg!(debug_assertions) {
         "\n\n**Warning:** the benchmark itself is a debug build; use `cargo run --release -p bench`."
     } else {
@@ -29,7 +34,7 @@ pub fn header(params: &Params) -> String {
     };
     format!(
         "# zitadel-user-operator benchmark\n\n\
-         - Command: `cargo run --release -p bench -- --users {} --concurrency {} --resync-ms {} --resyncs {}`\n\
+         - Command: `cargo run --release -p bench -- --users {}{credentials_flag} --concurrency {} --resync-ms {} --resyncs {}`\n\
          - Machine: {} CPUs (nproc); operator binary `{}` (a separate process)\n\
          - Emulators: Kubernetes API and ZITADEL, in the benchmark process, on 127.0.0.1\n\
          - Users: {kinds}{build}\n",
@@ -56,7 +61,9 @@ pub fn throughput(results: &Results) -> String {
             .filter(|(k, _)| *k == kind)
             .map(|(_, d)| *d)
             .collect();
-        table.row(latency_row(kind.label(), &of_kind));
+        if !of_kind.is_empty() {
+            table.row(latency_row(kind.label(), &of_kind));
+        }
     }
     format!(
         "## 1. Creation throughput\n\n\
@@ -90,15 +97,72 @@ pub fn creation_calls(results: &Results) -> String {
         .get("CreateUser")
         .copied()
         .unwrap_or(0) as u64;
+    let credential_users = results
+        .params
+        .args
+        .mix()
+        .count(results.params.args.users, Kind::Credentials) as u64;
+    let credentials = if credential_users == 0 {
+        String::new()
+    } else {
+        format!(
+            "\nCredential RPCs per machine user with credentials ({credential_users} users, \
+             each declaring one personal access token, one key and a client secret):\n\n{}",
+            credential_table(&creation.counts, credential_users)
+        )
+    };
     format!(
         "## 2. API calls per user during creation\n\n\
          Reconciles: {} ({} per user). CreateUser calls beyond one per user: {} \
-         (a repeated CreateUser gets \"user id taken\" and the operator recovers the user).\n\n{}\n{}",
+         (a repeated CreateUser gets \"user id taken\" and the operator recovers the user).\n\n{}\n{}{credentials}",
         describe_reconciles(&creation.reconciles),
         ratio(creation.reconciles.total(), users),
         creates.saturating_sub(users),
         zitadel_table(&creation.counts, &[("per user", users)]),
         kube_table(&creation.counts, &[("per user", users)]),
+    )
+}
+
+/// The credential RPCs (adds, lists, removes) divided by the users that declare credentials;
+/// the adds are always shown, so a missing one reads as 0.
+fn credential_table(counts: &ApiCounts, credential_users: u64) -> String {
+    let mut table = Table::new(&["ZITADEL RPC", "calls", "per machine user with credentials"]);
+    let always = ["AddPersonalAccessToken", "AddKey", "AddSecret"]
+        .into_iter()
+        .chain(LISTING_RPCS);
+    let removes = counts
+        .zitadel
+        .keys()
+        .map(String::as_str)
+        .filter(|rpc| rpc.starts_with("Remove"));
+    let rpcs = always.chain(removes);
+    for rpc in rpcs {
+        let calls = counts.zitadel.get(rpc).copied().unwrap_or(0) as u64;
+        table.row(vec![
+            rpc.to_owned(),
+            calls.to_string(),
+            ratio(calls, credential_users),
+        ]);
+    }
+    table.render()
+}
+
+/// The correctness checks, each passed or with what was wrong.
+pub fn checks(results: &Results) -> String {
+    let mut table = Table::new(&["check", "checked", "result"]);
+    for check in &results.checks {
+        let result = if check.passed() {
+            "passed".to_owned()
+        } else {
+            format!("**FAILED**: {}", check.describe_problems())
+        };
+        table.row(vec![check.name.clone(), check.checked.to_string(), result]);
+    }
+    format!(
+        "## 5. Checks\n\n\
+         What the operator must have done whatever the timing; a failed check makes the run exit \
+         non-zero after this report (\"checked\" counts users, or API calls for the phases).\n\n{}",
+        table.render()
     )
 }
 
@@ -151,6 +215,7 @@ pub fn memory(results: &Results) -> String {
         "measured",
         "VmRSS",
         "VmHWM (peak)",
+        "CPU since start",
         "/readyz",
         "exit after SIGTERM",
     ]);
@@ -160,6 +225,7 @@ pub fn memory(results: &Results) -> String {
             when.to_owned(),
             mib(end.memory.current_kib),
             mib(end.memory.peak_kib),
+            cpu_seconds(end.cpu),
             if end.ready_probe { "200" } else { "not ready" }.to_owned(),
             end.exit.to_string(),
         ]);
@@ -174,7 +240,13 @@ pub fn memory(results: &Results) -> String {
         "after the steady window",
         &results.steady.end,
     );
-    format!("## 4. Memory\n\n{}", table.render())
+    format!(
+        "## 4. Memory and CPU\n\n{}\n\
+         CPU time (user + system) of the benchmark process itself, i.e. both emulators, the Ready \
+         watch and the creating client, from the first create request to the last Ready: {}.\n",
+        table.render(),
+        cpu_seconds(results.creation.emulators_cpu)
+    )
 }
 
 fn describe_reconciles(reconciles: &Reconciles) -> String {

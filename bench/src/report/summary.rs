@@ -2,9 +2,12 @@
 
 use super::table::Table;
 use super::{ratio, seconds};
+use crate::measure::counts::ApiCounts;
+use crate::measure::cpu::cpu_seconds;
 use crate::measure::latency::{millis, percentile};
 use crate::measure::memory::mib;
-use crate::scenario::Results;
+use crate::scenario::{LISTING_RPCS, Results};
+use crate::users::Kind;
 
 /// One table with the headline numbers.
 pub fn summary(results: &Results) -> String {
@@ -17,12 +20,33 @@ pub fn summary(results: &Results) -> String {
     let per_user = |count: usize| ratio(count as u64, users);
     let per_resync = |count: usize| ratio(count as u64, user_resyncs);
 
-    let rows: [(&str, String); 14] = [
+    let credential_users = args.mix().count(args.users, Kind::Credentials) as u64;
+    let per_credential_user = |rpcs: &[&str]| {
+        let calls: usize = rpcs
+            .iter()
+            .filter_map(|rpc| creation.counts.zitadel.get(*rpc))
+            .sum();
+        ratio(calls as u64, credential_users)
+    };
+    let listings = |counts: &ApiCounts| {
+        LISTING_RPCS
+            .iter()
+            .filter_map(|rpc| counts.zitadel.get(*rpc))
+            .sum::<usize>()
+    };
+    let mut rows: Vec<(&str, String)> = vec![
         (
             "parameters",
             format!(
-                "{} users, concurrency {}, resync {} ms × {}",
-                args.users, args.concurrency, args.resync_ms, args.resyncs
+                "{} users{}, concurrency {}, resync {} ms × {}",
+                args.users,
+                match args.machine_credentials {
+                    0 => String::new(),
+                    percent => format!(" ({percent}% machine users with credentials)"),
+                },
+                args.concurrency,
+                args.resync_ms,
+                args.resyncs
             ),
         ),
         ("machine", format!("{} CPUs", results.params.cpus)),
@@ -79,6 +103,14 @@ pub fn summary(results: &Results) -> String {
             ),
         ),
         (
+            "creation: CPU of the operator / of the emulators",
+            format!(
+                "{} / {}",
+                cpu_seconds(creation.end.cpu),
+                cpu_seconds(creation.emulators_cpu)
+            ),
+        ),
+        (
             "RSS after creation (peak)",
             format!(
                 "{} ({})",
@@ -99,6 +131,32 @@ pub fn summary(results: &Results) -> String {
             format!("{} / {}", creation.end.exit, steady.end.exit),
         ),
     ];
+    if credential_users > 0 {
+        rows.extend([
+            (
+                "creation: AddPersonalAccessToken / AddKey / AddSecret per machine user with credentials",
+                format!(
+                    "{} / {} / {}",
+                    per_credential_user(&["AddPersonalAccessToken"]),
+                    per_credential_user(&["AddKey"]),
+                    per_credential_user(&["AddSecret"])
+                ),
+            ),
+            (
+                "creation: ListKeys + ListPersonalAccessTokens per machine user with credentials",
+                per_credential_user(&LISTING_RPCS),
+            ),
+            (
+                "steady: ListKeys + ListPersonalAccessTokens",
+                listings(&steady.counts).to_string(),
+            ),
+        ]);
+    }
+    let passed = results.checks.iter().filter(|c| c.passed()).count();
+    rows.push((
+        "checks passed",
+        format!("{passed} of {}", results.checks.len()),
+    ));
     let mut table = Table::new(&["metric", "value"]);
     for (metric, value) in rows {
         table.row(vec![metric.to_owned(), value]);

@@ -8,6 +8,7 @@ use tokio::time::Instant;
 
 use super::{Bench, ProcessEnd, ScenarioError};
 use crate::measure::counts::ApiCounts;
+use crate::measure::cpu;
 use crate::measure::metrics::Reconciles;
 use crate::ready::ReadyWatch;
 use crate::users::{self, Kind};
@@ -30,6 +31,9 @@ pub struct Creation {
     pub time_to_ready: Vec<(Kind, Duration)>,
     /// API calls during the phase.
     pub counts: ApiCounts,
+    /// CPU time this process (both emulators, the watch and the creating client) used from
+    /// the first create request to the last Ready.
+    pub emulators_cpu: Duration,
     /// Reconciles during the phase.
     pub reconciles: Reconciles,
     /// The operator's memory after the phase and its exit.
@@ -48,6 +52,7 @@ pub async fn run(bench: &Bench) -> Result<Creation, ScenarioError> {
     let before = operator.reconciles().await?;
     ApiCounts::reset(&bench.env.zitadel, &bench.env.kube);
 
+    let cpu_before = cpu::of_this_process()?;
     let started = Instant::now();
     let created_at = create_all(bench).await?;
     let ready_at = watch
@@ -58,6 +63,7 @@ pub async fn run(bench: &Bench) -> Result<Creation, ScenarioError> {
         )
         .await?;
     let last_ready = ready_at.values().max().copied().unwrap_or(started);
+    let emulators_cpu = cpu::of_this_process()?.saturating_sub(cpu_before);
     eprintln!(
         "creation: all Ready after {:.2} s",
         (last_ready - started).as_secs_f64()
@@ -67,17 +73,19 @@ pub async fn run(bench: &Bench) -> Result<Creation, ScenarioError> {
     let counts = ApiCounts::snapshot(&bench.env.zitadel, &bench.env.kube);
     let reconciles = operator.reconciles().await?.since(&before);
     let end = ProcessEnd::measure_and_stop(operator).await?;
+    let mix = bench.params.args.mix();
     let time_to_ready = created_at
         .into_iter()
         .filter_map(|(index, at)| {
             let ready = ready_at.get(&users::name(index))?;
-            Some((Kind::of(index), ready.saturating_duration_since(at)))
+            Some((mix.kind(index), ready.saturating_duration_since(at)))
         })
         .collect();
     Ok(Creation {
         elapsed: last_ready - started,
         time_to_ready,
         counts,
+        emulators_cpu,
         reconciles,
         end,
     })
@@ -87,11 +95,12 @@ pub async fn run(bench: &Bench) -> Result<Creation, ScenarioError> {
 async fn create_all(bench: &Bench) -> Result<Vec<(u32, Instant)>, ScenarioError> {
     let api = bench.users();
     let org_id = devenv::EXAMPLES_ORG_ID;
+    let mix = bench.params.args.mix();
     let created = futures::stream::iter(0..bench.params.args.users)
         .map(|index| {
             let api = api.clone();
             async move {
-                let user = users::user(index, org_id);
+                let user = mix.user(index, org_id);
                 let sent = Instant::now();
                 api.create(&PostParams::default(), &user).await?;
                 Ok::<_, kube::Error>((index, sent))

@@ -4,6 +4,7 @@
 
 mod creation;
 mod steady;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitStatus;
@@ -17,17 +18,25 @@ use zitadel_user_operator::crd::User;
 
 pub use creation::Creation;
 pub use steady::{Restart, Steady};
+pub use verify::{Check, LISTING_RPCS};
 
 use crate::args::Args;
 use crate::measure::counts::operator_watches;
 use crate::measure::memory::Memory;
 use crate::process::{Launch, OperatorProcess, ProcessError};
 use crate::ready::ReadyError;
-use crate::users::NAMESPACE;
+use crate::users::{Kind, NAMESPACE};
 
 /// How far the ZITADEL emulator's ListUsers lags behind writes, as in a real instance.
 /// ListUsers is not on the operator's normal path, so this does not affect the numbers.
 const LIST_DELAY: Duration = Duration::from_secs(1);
+
+/// The operator's credential check interval: a machine user's keys and tokens are listed once
+/// per interval, its first check after a start at a random point within it. Ten years, so no
+/// check falls into a measured window by chance and the windows show whether anything else
+/// lists credentials (nothing should). The check itself costs one ListKeys and one
+/// ListPersonalAccessTokens per machine user with keys or tokens per interval (1h by default).
+const CREDENTIAL_CHECK: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// Why a run failed (timing never fails a run; only a run that cannot complete does).
 #[derive(Debug, Error)]
@@ -50,6 +59,9 @@ pub enum ScenarioError {
     /// The users did not become Ready.
     #[error(transparent)]
     Ready(#[from] ReadyError),
+    /// The benchmark's own CPU time could not be read.
+    #[error(transparent)]
+    Cpu(#[from] crate::measure::cpu::CpuError),
 }
 
 /// What was run, for the report.
@@ -74,6 +86,15 @@ pub struct Results {
     pub restart: Restart,
     /// Phase 3: resyncs of Ready users.
     pub steady: Steady,
+    /// What the operator must have done, checked after the phases.
+    pub checks: Vec<Check>,
+}
+
+impl Results {
+    /// Whether every check passed.
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(Check::passed)
+    }
 }
 
 /// The memory of one operator process, its readiness probe and how it ended.
@@ -81,6 +102,8 @@ pub struct Results {
 pub struct ProcessEnd {
     /// Resident memory at the end of its phase.
     pub memory: Memory,
+    /// CPU time it used from its start to the end of its phase.
+    pub cpu: Duration,
     /// Whether `/readyz` answered 200 at the end of its phase.
     pub ready_probe: bool,
     /// Its exit status after SIGTERM.
@@ -92,10 +115,12 @@ impl ProcessEnd {
     async fn measure_and_stop(mut operator: OperatorProcess) -> Result<Self, ScenarioError> {
         operator.check_alive()?;
         let memory = operator.memory()?;
+        let cpu = operator.cpu()?;
         let ready_probe = operator.readiness_probe().await;
         let exit = operator.stop().await?;
         Ok(Self {
             memory,
+            cpu,
             ready_probe,
             exit,
         })
@@ -132,13 +157,28 @@ impl Bench {
 
     /// Runs every phase.
     pub async fn run(self) -> Result<Results, ScenarioError> {
+        let credential_users = self.credential_users();
         let creation = creation::run(&self).await?;
+        let mut checks = vec![verify::creation_calls(
+            &creation.counts,
+            self.user_count(),
+            credential_users,
+        )];
+        if credential_users > 0 {
+            checks.push(verify::credentials(&self, "after creation").await?);
+        }
         let (restart, steady) = steady::run(&self).await?;
+        checks.push(verify::no_changes("restart", &restart.counts));
+        checks.push(verify::no_changes("steady state", &steady.counts));
+        if credential_users > 0 {
+            checks.push(verify::credentials(&self, "after the steady state").await?);
+        }
         Ok(Results {
             params: self.params,
             creation,
             restart,
             steady,
+            checks,
         })
     }
 
@@ -148,6 +188,11 @@ impl Bench {
 
     fn user_count(&self) -> usize {
         self.params.args.users as usize
+    }
+
+    fn credential_users(&self) -> usize {
+        let args = &self.params.args;
+        args.mix().count(args.users, Kind::Credentials)
     }
 
     /// Starts the operator and waits until it watches Users and Secrets, i.e. its caches are
@@ -176,6 +221,7 @@ impl Bench {
             namespace: devenv::OPERATOR_NAMESPACE.to_owned(),
             concurrency: self.params.args.concurrency,
             resync,
+            credential_check: CREDENTIAL_CHECK,
             log: self.dir.path().join(log_name),
             timeout: self.params.args.timeout(),
         }

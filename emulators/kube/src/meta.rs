@@ -3,8 +3,6 @@
 use rand::Rng;
 use serde_json::{Map, Value};
 
-use crate::status::Cause;
-
 /// The current time as the server prints `metav1.Time` (RFC 3339, whole seconds).
 pub fn now() -> String {
     jiff::Timestamp::now()
@@ -44,38 +42,8 @@ pub fn generate_name(prefix: &str) -> String {
     format!("{prefix}{suffix}")
 }
 
-fn is_dns_label(part: &str) -> bool {
-    let bytes = part.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 63
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
-        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
-}
-
 /// Check an object name: a DNS label for namespaces, a DNS subdomain for everything else.
-pub fn check_name(name: &str, label_only: bool) -> Option<Cause> {
-    let ok = if label_only {
-        is_dns_label(name)
-    } else {
-        name.len() <= 253 && name.split('.').all(is_dns_label)
-    };
-    if ok {
-        return None;
-    }
-    let what = if label_only {
-        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character"
-    } else {
-        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
-    };
-    Some(Cause::new(
-        "FieldValueInvalid",
-        format!("Invalid value: \"{name}\": {what}"),
-        "metadata.name",
-    ))
-}
+pub use manifest_validation::check_name;
 
 /// The object without `metadata` and `status`: what `generation` tracks.
 fn spec_part(object: &Value) -> Map<String, Value> {

@@ -5,36 +5,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-/// One field-level cause of an `Invalid` error (`details.causes[]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cause {
-    /// Machine reason, e.g. `FieldValueRequired`.
-    pub reason: &'static str,
-    /// Human message without the field, e.g. `Required value`.
-    pub message: String,
-    /// Dotted field path, e.g. `spec.email`.
-    pub field: String,
-}
-
-impl Cause {
-    /// A cause with the given reason, message body and field path.
-    pub fn new(reason: &'static str, message: impl Into<String>, field: impl Into<String>) -> Self {
-        Self {
-            reason,
-            message: message.into(),
-            field: field.into(),
-        }
-    }
-
-    /// The Go `field.Error` rendering: `<field>: <message>`.
-    pub fn render(&self) -> String {
-        if self.field.is_empty() {
-            self.message.clone()
-        } else {
-            format!("{}: {}", self.field, self.message)
-        }
-    }
-}
+/// One field-level cause of an `Invalid` error (`details.causes[]`); shared with the
+/// validation code, which produces most of them.
+pub use manifest_validation::Cause;
 
 /// The contents of a failure `kind: Status`.
 #[derive(Debug, Clone, PartialEq, Eq)]
