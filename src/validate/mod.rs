@@ -24,7 +24,7 @@ pub mod report;
 pub mod secret_keys;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::{CustomResourceExt, Resource};
+use kube::Resource;
 
 use crate::crd::User;
 use catalog::Catalog;
@@ -37,7 +37,7 @@ pub use cli::{OutputFormat, ValidateArgs, run};
 
 /// The CRDs this binary ships, and validates against: one entry per CRD in `crds/`.
 pub fn shipped_crds() -> Vec<CustomResourceDefinition> {
-    vec![User::crd()]
+    crate::crd::all()
 }
 
 /// A checked document with where it came from.
