@@ -14,7 +14,7 @@ use prometheus_client::{metrics::gauge::Gauge, registry::Registry};
 
 pub use reconcile::{ReconcileResult, ReconcileTimer};
 pub use users::ObjectKey;
-pub use zitadel::ZitadelCallMetrics;
+pub use zitadel::{ConnectionCallMetrics, ZitadelCallMetrics};
 
 use reconcile::ReconcileMetrics;
 use users::UserGauges;

@@ -13,12 +13,14 @@ use crate::zitadel::{CallObserver, Rpc};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CallLabels {
+    connection: String,
     rpc: &'static str,
     outcome: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RpcLabels {
+    connection: String,
     rpc: &'static str,
 }
 
@@ -29,7 +31,8 @@ fn new_duration_histogram() -> Histogram {
     Histogram::new(DURATION_BUCKETS)
 }
 
-/// `zitadel_requests_total{rpc,outcome}` and `zitadel_request_duration_seconds{rpc}`.
+/// `zitadel_requests_total{connection,rpc,outcome}` and
+/// `zitadel_request_duration_seconds{connection,rpc}`.
 pub struct ZitadelCallMetrics {
     requests: Family<CallLabels, Counter>,
     duration: Family<RpcLabels, Histogram, HistogramConstructor>,
@@ -53,17 +56,48 @@ impl ZitadelCallMetrics {
         );
         metrics
     }
+
+    /// The observer for the client of `connection` (`Kind/[namespace/]name`: never a URL or a
+    /// credential, and as many values as there are connections).
+    pub fn for_connection(&self, connection: String) -> ConnectionCallMetrics {
+        ConnectionCallMetrics {
+            requests: self.requests.clone(),
+            duration: self.duration.clone(),
+            connection,
+        }
+    }
 }
 
-impl CallObserver for ZitadelCallMetrics {
+/// The ZITADEL call metrics of one connection's client.
+#[derive(Clone)]
+pub struct ConnectionCallMetrics {
+    requests: Family<CallLabels, Counter>,
+    duration: Family<RpcLabels, Histogram, HistogramConstructor>,
+    connection: String,
+}
+
+impl CallObserver for ConnectionCallMetrics {
     fn observe(&self, rpc: Rpc, outcome: &'static str, elapsed: Duration) {
         let rpc = rpc.as_str();
+        let connection = self.connection.clone();
         self.requests
-            .get_or_create(&CallLabels { rpc, outcome })
+            .get_or_create(&CallLabels {
+                connection: connection.clone(),
+                rpc,
+                outcome,
+            })
             .inc();
         self.duration
-            .get_or_create(&RpcLabels { rpc })
+            .get_or_create(&RpcLabels { connection, rpc })
             .observe(elapsed.as_secs_f64());
+    }
+}
+
+impl std::fmt::Debug for ConnectionCallMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionCallMetrics")
+            .field("connection", &self.connection)
+            .finish_non_exhaustive()
     }
 }
 
@@ -81,16 +115,23 @@ mod tests {
     #[test]
     fn calls_are_counted_by_rpc_and_outcome() {
         let metrics = Metrics::new();
-        let observer = metrics.zitadel_observer();
+        let observer = metrics
+            .zitadel_observer()
+            .for_connection("ClusterZitadelConnection/default".to_owned());
         observer.observe(Rpc::Token, "ok", Duration::from_millis(3));
         observer.observe(Rpc::Token, "ok", Duration::from_millis(4));
         observer.observe(Rpc::Token, "unavailable", Duration::from_millis(5));
+        let other = metrics
+            .zitadel_observer()
+            .for_connection("ZitadelConnection/team-a/zitadel".to_owned());
+        other.observe(Rpc::Token, "ok", Duration::from_millis(3));
 
         assert_eq!(
             sorted_samples(&metrics, "zitadel_user_operator_zitadel_requests_total"),
             [
-                r#"zitadel_user_operator_zitadel_requests_total{rpc="Token",outcome="ok"} 2"#,
-                r#"zitadel_user_operator_zitadel_requests_total{rpc="Token",outcome="unavailable"} 1"#,
+                r#"zitadel_user_operator_zitadel_requests_total{connection="ClusterZitadelConnection/default",rpc="Token",outcome="ok"} 2"#,
+                r#"zitadel_user_operator_zitadel_requests_total{connection="ClusterZitadelConnection/default",rpc="Token",outcome="unavailable"} 1"#,
+                r#"zitadel_user_operator_zitadel_requests_total{connection="ZitadelConnection/team-a/zitadel",rpc="Token",outcome="ok"} 1"#,
             ]
         );
     }
@@ -98,21 +139,27 @@ mod tests {
     #[test]
     fn call_durations_are_observed_per_rpc() {
         let metrics = Metrics::new();
-        let observer = metrics.zitadel_observer();
+        let observer = metrics.zitadel_observer().for_connection("c".to_owned());
         observer.observe(Rpc::Token, "ok", Duration::from_millis(20));
         observer.observe(Rpc::Token, "internal", Duration::from_secs(2));
 
         let encoded = encoded(&metrics);
         let name = "zitadel_user_operator_zitadel_request_duration_seconds";
-        assert_sample(&encoded, &format!(r#"{name}_count{{rpc="Token"}} 2"#));
-        assert_sample(&encoded, &format!(r#"{name}_sum{{rpc="Token"}} 2.02"#));
         assert_sample(
             &encoded,
-            &format!(r#"{name}_bucket{{le="0.025",rpc="Token"}} 1"#),
+            &format!(r#"{name}_count{{connection="c",rpc="Token"}} 2"#),
         );
         assert_sample(
             &encoded,
-            &format!(r#"{name}_bucket{{le="2.5",rpc="Token"}} 2"#),
+            &format!(r#"{name}_sum{{connection="c",rpc="Token"}} 2.02"#),
+        );
+        assert_sample(
+            &encoded,
+            &format!(r#"{name}_bucket{{le="0.025",connection="c",rpc="Token"}} 1"#),
+        );
+        assert_sample(
+            &encoded,
+            &format!(r#"{name}_bucket{{le="2.5",connection="c",rpc="Token"}} 2"#),
         );
     }
 }

@@ -18,8 +18,8 @@ use crate::crd::{
     ClusterZitadelConnection, ConnectionCredentialType, ConnectionKind, ConnectionRef,
     ConnectionSettings, User, ZitadelConnection,
 };
+use crate::metrics::ZitadelCallMetrics;
 use crate::sensitive::Sensitive;
-use crate::zitadel::rpc::CallObserver;
 use crate::zitadel::{self, ClientConfig, Credentials, ZitadelClient};
 
 /// Deadline of one ZITADEL call when the connection names none.
@@ -104,18 +104,18 @@ pub struct Connections {
     /// Where the credential Secrets of cluster connections live.
     operator_namespace: String,
     kube: kube::Client,
-    observer: Arc<dyn CallObserver>,
+    metrics: Arc<ZitadelCallMetrics>,
     clients: Mutex<ClientCache>,
 }
 
 impl Connections {
     /// Connections watched through `kube`; cluster connections' Secrets are read from
-    /// `operator_namespace`; clients report their calls to `observer`. The returned future keeps
+    /// `operator_namespace`; clients report their calls to `metrics`, labelled by connection. The returned future keeps
     /// the caches current: run it as long as the operator runs.
     pub fn watch(
         kube: kube::Client,
         operator_namespace: String,
-        observer: Arc<dyn CallObserver>,
+        metrics: Arc<ZitadelCallMetrics>,
     ) -> (Self, impl Future<Output = ()> + Send + 'static) {
         let (namespaced, namespaced_writer) = reflector::store();
         let (cluster, cluster_writer) = reflector::store();
@@ -148,7 +148,7 @@ impl Connections {
             namespaces,
             operator_namespace,
             kube,
-            observer,
+            metrics,
             clients: Mutex::new(HashMap::new()),
         };
         (connections, driver)
@@ -282,7 +282,10 @@ impl Connections {
                 connection: label.clone(),
                 source,
             })?
-            .with_observer(Arc::clone(&self.observer));
+            .with_observer(Arc::new(
+                self.metrics
+                    .for_connection(metric_label(reference, secret_namespace)),
+            ));
         let connection = Arc::new(Connection {
             reference: reference.clone(),
             client,
@@ -331,6 +334,17 @@ where
             };
             std::future::ready(tick.then_some(()))
         })
+}
+
+/// The connection a metric sample belongs to: `ClusterZitadelConnection/<name>` or
+/// `ZitadelConnection/<namespace>/<name>`.
+fn metric_label(reference: &ConnectionRef, namespace: &str) -> String {
+    match reference.kind {
+        ConnectionKind::ZitadelConnection => {
+            format!("ZitadelConnection/{namespace}/{}", reference.name)
+        }
+        ConnectionKind::ClusterZitadelConnection => describe(reference),
+    }
 }
 
 /// `Kind/name` of a connection, as messages name it.
