@@ -48,9 +48,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let metrics = Metrics::new();
+    let scopes = controller::scopes(&config.watch_namespaces);
     let (connections, watch_connections) = Connections::watch(
         kube.clone(),
         config.namespace.clone(),
+        &scopes,
         metrics.zitadel_observer(),
     );
     let health = Health::new();
@@ -100,7 +102,8 @@ pub async fn run(
                     health.set_ready(true);
                 },
             );
-            let connections = tenancy::controller::run(ctx.clone(), shutdown.clone());
+            let connections =
+                tenancy::controller::run(ctx.clone(), scopes.clone(), shutdown.clone());
             futures::future::join(users, connections).map(drop)
         }
     };

@@ -46,6 +46,15 @@ use crate::crd::User;
 use crate::names::{REISSUE_ANNOTATION, ROTATE_ANNOTATION};
 use crate::secrets::owned_selector;
 
+/// The watch scopes for `namespaces`: each of them, or all namespaces (`None`) when empty.
+pub fn scopes(namespaces: &[String]) -> Vec<Option<String>> {
+    if namespaces.is_empty() {
+        vec![None]
+    } else {
+        namespaces.iter().cloned().map(Some).collect()
+    }
+}
+
 /// How often readiness re-checks whether the watch caches have synced.
 const READINESS_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
@@ -60,11 +69,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + Sync + Clone + 'static,
     on_synced: impl Fn() + Send + Sync + 'static,
 ) {
-    let scopes: Vec<Option<String>> = if namespaces.is_empty() {
-        vec![None]
-    } else {
-        namespaces.into_iter().map(Some).collect()
-    };
+    let scopes = scopes(&namespaces);
     let on_synced = Arc::new(on_synced);
     let pending = Arc::new(std::sync::atomic::AtomicUsize::new(scopes.len()));
     let controllers = scopes.into_iter().map(|namespace| {

@@ -98,7 +98,9 @@ type ClientCache = HashMap<(ConnectionKind, String, String), (Fingerprint, Arc<C
 pub struct Connections {
     /// Bumped on every change to a connection or a namespace: `User`s are reconciled again.
     changed: tokio::sync::watch::Sender<u64>,
-    namespaced: Store<ZitadelConnection>,
+    /// One cache per watched namespace (`None`: all namespaces), as the `User`s are watched, so
+    /// the operator needs no rights in namespaces it does not serve.
+    namespaced: Vec<(Option<String>, Store<ZitadelConnection>)>,
     cluster: Store<ClusterZitadelConnection>,
     namespaces: Store<Namespace>,
     /// Where the credential Secrets of cluster connections live.
@@ -109,34 +111,42 @@ pub struct Connections {
 }
 
 impl Connections {
-    /// Connections watched through `kube`; cluster connections' Secrets are read from
-    /// `operator_namespace`; clients report their calls to `metrics`, labelled by connection. The returned future keeps
-    /// the caches current: run it as long as the operator runs.
+    /// Connections watched through `kube` in `scopes` (`None`: all namespaces) and cluster-wide;
+    /// cluster connections' Secrets are read from `operator_namespace`; clients report their
+    /// calls to `metrics`, labelled by connection. The returned future keeps the caches current:
+    /// run it as long as the operator runs.
     pub fn watch(
         kube: kube::Client,
         operator_namespace: String,
+        scopes: &[Option<String>],
         metrics: Arc<ZitadelCallMetrics>,
     ) -> (Self, impl Future<Output = ()> + Send + 'static) {
-        let (namespaced, namespaced_writer) = reflector::store();
+        let mut streams = Vec::new();
+        let mut namespaced = Vec::new();
+        for scope in scopes {
+            let (store, writer) = reflector::store();
+            let api = match scope {
+                Some(namespace) => Api::<ZitadelConnection>::namespaced(kube.clone(), namespace),
+                None => Api::all(kube.clone()),
+            };
+            streams.push(cache(api, writer).boxed());
+            namespaced.push((scope.clone(), store));
+        }
         let (cluster, cluster_writer) = reflector::store();
         let (namespaces, namespaces_writer) = reflector::store();
         let (changed, _) = tokio::sync::watch::channel(0u64);
         let notify = changed.clone();
         let bump = move || notify.send_modify(|n| *n = n.wrapping_add(1));
-        let namespaced_stream = cache(
-            Api::<ZitadelConnection>::all(kube.clone()),
-            namespaced_writer,
+        streams.push(
+            cache(
+                Api::<ClusterZitadelConnection>::all(kube.clone()),
+                cluster_writer,
+            )
+            .boxed(),
         );
-        let cluster_stream = cache(
-            Api::<ClusterZitadelConnection>::all(kube.clone()),
-            cluster_writer,
-        );
-        let namespace_stream = cache(Api::<Namespace>::all(kube.clone()), namespaces_writer);
+        streams.push(cache(Api::<Namespace>::all(kube.clone()), namespaces_writer).boxed());
         let driver = async move {
-            let mut all = std::pin::pin!(futures::stream::select(
-                futures::stream::select(namespaced_stream, cluster_stream),
-                namespace_stream,
-            ));
+            let mut all = futures::stream::select_all(streams);
             while all.next().await.is_some() {
                 bump();
             }
@@ -172,7 +182,9 @@ impl Connections {
     /// missing only because the operator just started.
     async fn synced(&self) {
         // The writers live as long as the driver; if it is gone, lookups report what they have.
-        let _ = self.namespaced.wait_until_ready().await;
+        for (_, store) in &self.namespaced {
+            let _ = store.wait_until_ready().await;
+        }
         let _ = self.cluster.wait_until_ready().await;
         let _ = self.namespaces.wait_until_ready().await;
     }
@@ -194,7 +206,11 @@ impl Connections {
         match reference.kind {
             ConnectionKind::ZitadelConnection => {
                 let key = ObjectRef::new(&reference.name).within(namespace);
-                let found = self.namespaced.get(&key);
+                let found = self
+                    .namespaced
+                    .iter()
+                    .find(|(scope, _)| scope.as_deref().is_none_or(|s| s == namespace))
+                    .and_then(|(_, store)| store.get(&key));
                 let view = found.as_deref().map(|c| Found {
                     settings: &c.spec.connection,
                     allowed_namespaces: None,

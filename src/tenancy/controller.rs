@@ -161,18 +161,24 @@ fn error_policy<K>(_: Arc<K>, error: &kube::Error, _: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(10))
 }
 
-/// Runs the controllers of both connection kinds until `shutdown` completes.
+/// Runs the controllers of both connection kinds until `shutdown` completes: namespaced
+/// connections in `scopes` (`None`: all namespaces), cluster connections cluster-wide.
 pub async fn run(
     ctx: Arc<Context>,
+    scopes: Vec<Option<String>>,
     shutdown: impl Future<Output = ()> + Send + Sync + Clone + 'static,
 ) {
-    let namespaced = Controller::new(
-        Api::<ZitadelConnection>::all(ctx.kube.clone()),
-        watcher::Config::default(),
-    )
-    .graceful_shutdown_on(shutdown.clone())
-    .run(reconcile, error_policy, ctx.clone())
-    .for_each(|_| async {});
+    let namespaced = scopes.into_iter().map(|scope| {
+        let api = match &scope {
+            Some(namespace) => Api::<ZitadelConnection>::namespaced(ctx.kube.clone(), namespace),
+            None => Api::all(ctx.kube.clone()),
+        };
+        Controller::new(api, watcher::Config::default())
+            .graceful_shutdown_on(shutdown.clone())
+            .run(reconcile, error_policy, ctx.clone())
+            .for_each(|_| async {})
+    });
+    let namespaced = futures::future::join_all(namespaced);
     let cluster = Controller::new(
         Api::<ClusterZitadelConnection>::all(ctx.kube.clone()),
         watcher::Config::default(),
