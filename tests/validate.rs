@@ -87,9 +87,14 @@ fn every_example_is_valid() {
         let output = validate(&[&file], "");
         assert_eq!(output.status.code(), Some(0), "{file}: {}", stdout(&output));
     }
-    let all = validate(&["examples"], "");
+    let all = validate(&["--recursive", "examples"], "");
     assert_eq!(all.status.code(), Some(0), "{}", stdout(&all));
-    assert!(stdout(&all).contains("0 errors"), "{}", stdout(&all));
+    let report = stdout(&all);
+    assert!(report.contains("0 errors"), "{report}");
+    assert!(
+        report.contains("ClusterZitadelConnection") && report.contains("ZitadelConnection"),
+        "the tenancy examples' connections are checked too: {report}"
+    );
 }
 
 #[test]
