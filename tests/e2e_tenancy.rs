@@ -417,6 +417,26 @@ async fn a_connection_with_a_rejected_credential_shows_zitadel_unauthenticated()
         .await;
     assert_eq!(status, "False");
     assert!(!message.contains(&revoked), "the credential is not shown");
+    // The verdict is also an event on the connection (`kubectl describe zitadelconnection`).
+    let events: kube::Api<k8s_openapi::api::events::v1::Event> =
+        kube::Api::namespaced(harness.kube.clone(), TENANT_A);
+    harness
+        .eventually(
+            "a ZitadelUnauthenticated warning event on the connection",
+            || async {
+                let listed = events.list(&Default::default()).await.ok()?;
+                listed
+                    .items
+                    .iter()
+                    .any(|event| {
+                        event.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("revoked")
+                            && event.reason.as_deref() == Some("ZitadelUnauthenticated")
+                            && event.type_.as_deref() == Some("Warning")
+                    })
+                    .then_some(())
+            },
+        )
+        .await;
 }
 
 #[tokio::test]

@@ -40,7 +40,9 @@ pub use backoff::Backoff;
 pub use context::{Context, CredentialChecks, RecentlyCreated, Settings};
 pub use failure::{Blocker, Failure, InvalidObject, Refusal};
 pub use identity::{Identity, IdentityError};
+pub use progress::Note;
 pub use reconcile::{error_policy, reconcile};
+pub use report::publish;
 
 use crate::crd::User;
 use crate::names::{REISSUE_ANNOTATION, ROTATE_ANNOTATION};

@@ -14,8 +14,8 @@ use kube::{Api, Resource, ResourceExt};
 use serde_json::json;
 
 use super::connections::{Connection, ConnectionError};
-use crate::conditions::{Reason, Verdict, conditions_for};
-use crate::controller::Context;
+use crate::conditions::{Reason, Verdict, conditions_for, ready_condition};
+use crate::controller::{Context, Note, publish};
 use crate::crd::{
     ClusterZitadelConnection, ConnectionKind, ConnectionRef, ConnectionSettings, ConnectionStatus,
     ZitadelConnection,
@@ -142,6 +142,16 @@ where
         observed_generation: generation,
         conditions: conditions_for(&verdict, generation, previous, Timestamp::now()),
     };
+    // An event when the verdict changes, so `kubectl describe` and `get events` show the history.
+    let was = ready_condition(previous).map(|c| c.reason.as_str());
+    if was != Some(verdict.reason.as_str()) {
+        let note = if verdict.is_ready() {
+            Note::normal(verdict.reason.as_str(), verdict.message.clone())
+        } else {
+            Note::warning(verdict.reason.as_str(), verdict.message.clone())
+        };
+        publish(&ctx, &object.object_ref(&()), &[note]).await;
+    }
     if object.status() != Some(&status) {
         let api = object.api(ctx.kube.clone());
         let patch = json!({
