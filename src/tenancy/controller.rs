@@ -143,8 +143,10 @@ where
         conditions: conditions_for(&verdict, generation, previous, Timestamp::now()),
     };
     // An event when the verdict changes, so `kubectl describe` and `get events` show the history.
+    // Namespaced connections only: events of cluster-scoped objects land in `default`, a
+    // namespace the operator has no business writing to; their status and logs say the same.
     let was = ready_condition(previous).map(|c| c.reason.as_str());
-    if was != Some(verdict.reason.as_str()) {
+    if was != Some(verdict.reason.as_str()) && object.namespace().is_some() {
         let note = if verdict.is_ready() {
             Note::normal(verdict.reason.as_str(), verdict.message.clone())
         } else {
