@@ -21,6 +21,23 @@ use zitadel_user_operator::crd::{
 use zitadel_user_operator::fixtures::UserBuilder;
 use zitadel_user_operator::names::{REISSUE_ANNOTATION, ROTATE_ANNOTATION};
 
+/// Options that resync every 300 ms, so a test sees several resyncs.
+fn resyncing_often() -> Options {
+    Options {
+        resync_interval: Duration::from_millis(300),
+        ..Options::default()
+    }
+}
+
+/// Asserts that an event with `reason` was published on `name`.
+async fn assert_event(harness: &Harness, name: &str, reason: &str) {
+    let events = harness.events_of(name).await;
+    assert!(
+        events.iter().any(|e| e.reason.as_deref() == Some(reason)),
+        "no {reason} event on {name}"
+    );
+}
+
 /// Options with a generous ZITADEL deadline: an AddKey (RSA key generation) must not time out on
 /// a loaded machine, which would lose one more answer than the test counts.
 fn patient() -> Options {
@@ -171,17 +188,8 @@ async fn a_token_near_expiry_is_rotated_and_its_predecessor_revoked_after_the_gr
         "revoked after the grace period"
     );
     assert!(consumer.pat_works(&second, &id).await);
-    let events = harness.events_of("bot").await;
-    assert!(
-        events
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("CredentialRotated"))
-    );
-    assert!(
-        events
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("CredentialRevoked"))
-    );
+    assert_event(&harness, "bot", "CredentialRotated").await;
+    assert_event(&harness, "bot", "CredentialRevoked").await;
 }
 
 #[tokio::test]
@@ -374,9 +382,8 @@ async fn a_crash_after_issuing_before_storing_is_healed_by_revoking_the_orphan()
 #[tokio::test]
 async fn a_token_deleted_in_zitadel_is_recreated_with_an_event() {
     let options = Options {
-        resync_interval: Duration::from_millis(300),
         credential_check_interval: Duration::from_secs(1),
-        ..Options::default()
+        ..resyncing_often()
     };
     let harness = Harness::start_with(options).await;
     harness
@@ -402,12 +409,7 @@ async fn a_token_deleted_in_zitadel_is_recreated_with_an_event() {
             .pat_works(&second, &id)
             .await
     );
-    let events = harness.events_of("bot").await;
-    assert!(
-        events
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("CredentialRecreated"))
-    );
+    assert_event(&harness, "bot", "CredentialRecreated").await;
 }
 
 #[tokio::test]
@@ -444,11 +446,7 @@ async fn a_credential_removed_from_the_spec_is_revoked_and_leaves_the_secret() {
 
 #[tokio::test]
 async fn an_invite_code_lands_in_the_secret_and_onboarding_ends_once_the_person_has_logged_in() {
-    let options = Options {
-        resync_interval: Duration::from_millis(300),
-        ..Options::default()
-    };
-    let harness = Harness::start_with(options).await;
+    let harness = Harness::start_with(resyncing_often()).await;
     harness
         .create(
             UserBuilder::human("alice")
@@ -516,12 +514,7 @@ async fn a_passkey_the_person_registered_ends_onboarding_when_zitadel_refuses_th
         1,
         "the refused invite issued nothing"
     );
-    let events = harness.events_of("alice").await;
-    assert!(
-        events
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("OnboardingCompleted"))
-    );
+    assert_event(&harness, "alice", "OnboardingCompleted").await;
 }
 
 #[tokio::test]
@@ -612,23 +605,13 @@ async fn spec_state_deactivates_and_reactivates_the_user_with_events() {
     let ready = harness.wait_ready_at("alice", 2).await;
     assert_eq!(ready.status.unwrap().state, Some(UserState::Active));
     assert_eq!(zitadel_state(&harness), "USER_STATE_ACTIVE");
-    let reasons: Vec<_> = harness
-        .events_of("alice")
-        .await
-        .into_iter()
-        .filter_map(|e| e.reason)
-        .collect();
-    assert!(reasons.contains(&"Deactivated".to_owned()), "{reasons:?}");
-    assert!(reasons.contains(&"Reactivated".to_owned()), "{reasons:?}");
+    assert_event(&harness, "alice", "Deactivated").await;
+    assert_event(&harness, "alice", "Reactivated").await;
 }
 
 #[tokio::test]
 async fn a_user_locked_by_zitadel_stays_locked_and_ready() {
-    let options = Options {
-        resync_interval: Duration::from_millis(300),
-        ..Options::default()
-    };
-    let harness = Harness::start_with(options).await;
+    let harness = Harness::start_with(resyncing_often()).await;
     harness
         .create(
             UserBuilder::human("alice")
@@ -654,6 +637,5 @@ async fn a_user_locked_by_zitadel_stays_locked_and_ready() {
     for rpc in ["UnlockUser", "ReactivateUser", "DeactivateUser"] {
         assert_eq!(zitadel.calls(rpc), 0, "{rpc}");
     }
-    let events = harness.events_of("alice").await;
-    assert!(events.iter().any(|e| e.reason.as_deref() == Some("Locked")));
+    assert_event(&harness, "alice", "Locked").await;
 }

@@ -88,23 +88,15 @@ impl Lifecycle<'_> {
             (secret, ledger)
         } else {
             check_writable(self.user, &secret)?;
-            let ids = (
-                self.found.user_id.as_str(),
-                self.user.spec.organization_id.as_str(),
-            );
-            let zitadel = self.zitadel;
-            onboarding::act::apply(
-                zitadel,
-                self.secrets,
-                self.user,
-                ids,
-                plan,
+            let target = onboarding::act::Target {
+                zitadel: self.zitadel,
+                secrets: self.secrets,
+                user: self.user,
+                user_id: &self.found.user_id,
+                org_id: &self.user.spec.organization_id,
                 reissue,
-                secret,
-                ledger,
-                &mut progress.notes,
-            )
-            .await?
+            };
+            onboarding::act::apply(&target, plan, secret, ledger, &mut progress.notes).await?
         };
         progress.onboarding = onboarding_status(human, &ledger);
         progress.reissued_for = reissue.map(str::to_owned);

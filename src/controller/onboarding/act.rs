@@ -21,20 +21,38 @@ use crate::zitadel::{self, ZitadelClient};
 /// ZITADEL's refusal of an invite for a user that has an authentication method.
 const ALREADY_INITIALISED: &str = "COMMAND-EF34g";
 
-/// Carries out `plan` for the ZITADEL user `user_id` of organization `org_id`; returns the Secret
-/// and its ledger afterwards. `reissue` is recorded on every code issued.
-#[allow(clippy::too_many_arguments)]
+/// Where a person's codes are issued and stored.
+pub struct Target<'a> {
+    /// ZITADEL.
+    pub zitadel: &'a ZitadelClient,
+    /// The namespace's Secrets.
+    pub secrets: &'a Secrets,
+    /// The `User`.
+    pub user: &'a User,
+    /// The ZITADEL user id.
+    pub user_id: &'a str,
+    /// Its organization (the `OrgID` of a passkey link).
+    pub org_id: &'a str,
+    /// The reissue annotation's value, recorded on every code issued.
+    pub reissue: Option<&'a str>,
+}
+
+/// Carries out `plan`; returns the Secret and its ledger afterwards. Events go to `notes`.
 pub async fn apply(
-    zitadel: &ZitadelClient,
-    secrets: &Secrets,
-    user: &User,
-    (user_id, org_id): (&str, &str),
+    target: &Target<'_>,
     plan: OnboardingPlan,
-    reissue: Option<&str>,
     mut secret: SecretState,
     mut ledger: Ledger,
     notes: &mut Vec<Note>,
 ) -> Result<(SecretState, Ledger), Failure> {
+    let Target {
+        zitadel,
+        secrets,
+        user,
+        user_id,
+        org_id,
+        reissue,
+    } = *target;
     let issued = |ledger: &mut Ledger, what: OneTime| {
         ledger.issued.insert(
             what,
