@@ -544,3 +544,24 @@ async fn each_user_is_created_with_exactly_one_create_call() {
     }
     assert_eq!(harness.emulators().zitadel.calls("CreateUser"), names.len());
 }
+
+#[tokio::test]
+async fn users_that_exist_before_the_operator_starts_are_all_reconciled_and_it_stops_gracefully() {
+    // Every reconcile that starts before the connection caches are synced waits for them: all
+    // of those waits must end, not only the last one's. A failed first list of the Namespaces
+    // (watched only for the connections) holds the caches back until the watcher's retry.
+    let mut harness = Harness::environment(Options::default()).await;
+    harness
+        .emulators()
+        .kube
+        .fail_next("list", "namespaces", None, 1, 500);
+    let names: Vec<String> = (0..6).map(|i| format!("early-{i}")).collect();
+    for name in &names {
+        harness.create(UserBuilder::machine(name).build()).await;
+    }
+    harness.start_operator();
+    for name in &names {
+        harness.wait_ready(name).await;
+    }
+    harness.stop_operator().await;
+}

@@ -98,6 +98,8 @@ type ClientCache = HashMap<(ConnectionKind, String, String), (Fingerprint, Arc<C
 pub struct Connections {
     /// Bumped on every change to a connection or a namespace: `User`s are reconciled again.
     changed: tokio::sync::watch::Sender<u64>,
+    /// Becomes `true` once every cache holds its initial list.
+    synced: tokio::sync::watch::Receiver<bool>,
     /// One cache per watched namespace (`None`: all namespaces), as the `User`s are watched, so
     /// the operator needs no rights in namespaces it does not serve.
     namespaced: Vec<(Option<String>, Store<ZitadelConnection>)>,
@@ -145,14 +147,33 @@ impl Connections {
             .boxed(),
         );
         streams.push(cache(Api::<Namespace>::all(kube.clone()), namespaces_writer).boxed());
+        // A store's readiness wakes only its most recent waiter, so concurrent reconciles must not
+        // wait on the stores themselves: this one future does, and tells everyone through a watch
+        // channel, which wakes every waiter.
+        let (synced_tx, synced) = tokio::sync::watch::channel(false);
+        let stores = Readiness {
+            namespaced: namespaced.iter().map(|(_, store)| store.clone()).collect(),
+            cluster: cluster.clone(),
+            namespaces: namespaces.clone(),
+        };
         let driver = async move {
-            let mut all = futures::stream::select_all(streams);
-            while all.next().await.is_some() {
-                bump();
-            }
+            let ready = async move {
+                // An error means a writer is gone with the driver: nothing will become ready.
+                if stores.wait().await.is_ok() {
+                    synced_tx.send_replace(true);
+                }
+            };
+            let ticks = async move {
+                let mut all = futures::stream::select_all(streams);
+                while all.next().await.is_some() {
+                    bump();
+                }
+            };
+            futures::join!(ready, ticks);
         };
         let connections = Self {
             changed,
+            synced,
             namespaced,
             cluster,
             namespaces,
@@ -178,15 +199,11 @@ impl Connections {
         })
     }
 
-    /// Waits until the three caches hold their initial lists, so a connection is never reported
+    /// Waits until the caches hold their initial lists, so a connection is never reported
     /// missing only because the operator just started.
     async fn synced(&self) {
-        // The writers live as long as the driver; if it is gone, lookups report what they have.
-        for (_, store) in &self.namespaced {
-            let _ = store.wait_until_ready().await;
-        }
-        let _ = self.cluster.wait_until_ready().await;
-        let _ = self.namespaces.wait_until_ready().await;
+        // Without the driver nothing changes any more: lookups report what the caches have.
+        let _ = self.synced.clone().wait_for(|synced| *synced).await;
     }
 
     /// The connection `user` (in `namespace`) names, if tenancy admits it: one Secret read, and
@@ -316,6 +333,23 @@ impl Connections {
         self.clients
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The stores [`Connections::synced`] waits for.
+struct Readiness {
+    namespaced: Vec<Store<ZitadelConnection>>,
+    cluster: Store<ClusterZitadelConnection>,
+    namespaces: Store<Namespace>,
+}
+
+impl Readiness {
+    async fn wait(&self) -> Result<(), reflector::store::WriterDropped> {
+        for store in &self.namespaced {
+            store.wait_until_ready().await?;
+        }
+        self.cluster.wait_until_ready().await?;
+        self.namespaces.wait_until_ready().await
     }
 }
 
