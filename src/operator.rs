@@ -11,7 +11,9 @@ use kube::runtime::events::{Recorder, Reporter};
 use thiserror::Error;
 
 use crate::config::OperatorConfig;
-use crate::controller::{self, Backoff, Context, CredentialChecks, RecentlyCreated, Settings};
+use crate::controller::{
+    self, Backoff, Context, CredentialChecks, Freshness, RecentlyCreated, Settings,
+};
 use crate::http::{self, Health, HttpError};
 use crate::leader;
 use crate::metrics::Metrics;
@@ -75,6 +77,7 @@ pub async fn run(
         backoff: Backoff::default(),
         recently_created: RecentlyCreated::default(),
         credential_checks: CredentialChecks::default(),
+        freshness: Freshness::default(),
         metrics: metrics.clone(),
         reconcile_slots: tokio::sync::Semaphore::new(usize::from(config.concurrency.max(1))),
         settings: Settings {

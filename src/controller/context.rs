@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use kube::runtime::events::Recorder;
 
 use super::backoff::Backoff;
+use super::freshness::Freshness;
 use crate::metrics::Metrics;
 use crate::tenancy::connections::Connections;
 
@@ -63,7 +64,6 @@ impl RecentlyCreated {
     }
 }
 
-/// Shared state of the controller.
 /// When each machine user's credentials are next listed. In memory: after a start, each user's
 /// first check is at a random point within the interval, so a restart lists nothing at once.
 #[derive(Default)]
@@ -114,6 +114,8 @@ pub struct Context {
     pub recently_created: RecentlyCreated,
     /// When machine credentials are next listed.
     pub credential_checks: CredentialChecks,
+    /// When each managed user is next compared with ZITADEL.
+    pub freshness: Freshness,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// One permit per reconcile that may run at once, shared by every watched namespace so

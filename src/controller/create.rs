@@ -11,8 +11,10 @@
 //!   CreateUser and the first sync leaves no marker; the resource then reports `UserIdTaken`
 //!   (documented in the README).
 
+use super::created::as_created;
 use super::failure::Failure;
 use super::observe::Clash;
+use super::observed::FoundUser;
 use super::plan::{CreatePlan, PasswordSource};
 use super::sync::store_codes;
 use crate::crd::User;
@@ -24,10 +26,22 @@ use crate::zitadel::types as wire;
 /// What CreateUser did.
 #[derive(Debug)]
 pub enum Creation {
-    /// The user exists now, with this id; its codes are in the Secret.
-    Created(String),
+    /// The user exists now; its codes are in the Secret.
+    Created(Created),
     /// ZITADEL refused: the value is used by an existing user.
     Clashed(Clash),
+}
+
+/// A user CreateUser just made.
+#[derive(Debug)]
+pub struct Created {
+    /// Its id.
+    pub id: String,
+    /// The user as the request made it, with the root metadata it sent (which servers before
+    /// 4.13 drop).
+    pub found: FoundUser,
+    /// The `User`'s Secret after the codes were stored.
+    pub secret: SecretState,
 }
 
 /// Runs `plan`. `on_created` learns the new user id before its codes are stored, so a failed
@@ -66,8 +80,18 @@ pub async fn create(
                 (EMAIL_CODE_KEY, response.email_code),
                 (PHONE_CODE_KEY, response.phone_code),
             ];
-            store_codes(secrets, user, secret, codes).await?;
-            Ok(Creation::Created(response.id))
+            let secret = store_codes(secrets, user, secret, codes).await?;
+            let metadata = request
+                .metadata
+                .iter()
+                .map(|entry| (entry.key.clone(), entry.value.clone()))
+                .collect();
+            let found = as_created(&request, &response.id, &username, metadata);
+            Ok(Creation::Created(Created {
+                id: response.id,
+                found,
+                secret,
+            }))
         }
         Err(error) if error.is_user_id_taken() => Ok(Creation::Clashed(Clash::UserId(user_id))),
         Err(error) if error.is_username_taken() => Ok(Creation::Clashed(Clash::Username(username))),

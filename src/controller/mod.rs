@@ -12,8 +12,10 @@ mod cleanup;
 mod context;
 mod convert;
 mod create;
+mod created;
 mod credentials;
 mod failure;
+mod freshness;
 mod identity;
 mod lifecycle;
 mod observe;
@@ -39,6 +41,7 @@ use kube::{Api, Resource};
 pub use backoff::Backoff;
 pub use context::{Context, CredentialChecks, RecentlyCreated, Settings};
 pub use failure::{Blocker, Failure, InvalidObject, Refusal};
+pub use freshness::Freshness;
 pub use identity::{Identity, IdentityError};
 pub use progress::Note;
 pub use reconcile::{error_policy, reconcile};
@@ -152,8 +155,13 @@ async fn run_scope(
 /// Hash of what should start a reconcile: generation, finalizers, the deletion mark and the
 /// reissue and rotate annotations (an annotation change does not bump `generation`).
 fn reconcile_trigger(user: &DeserializeGuard<User>) -> Option<u64> {
+    Some(trigger_fingerprint(user.meta()))
+}
+
+/// What in a `User`'s metadata starts a reconcile: generation, reissue and rotate requests,
+/// finalizers and deletion.
+fn trigger_fingerprint(meta: &kube::api::ObjectMeta) -> u64 {
     use std::hash::{Hash, Hasher};
-    let meta = user.meta();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     meta.generation.hash(&mut hasher);
     for name in [REISSUE_ANNOTATION, ROTATE_ANNOTATION] {
@@ -164,5 +172,5 @@ fn reconcile_trigger(user: &DeserializeGuard<User>) -> Option<u64> {
     }
     meta.finalizers.hash(&mut hasher);
     meta.deletion_timestamp.is_some().hash(&mut hasher);
-    Some(hasher.finish())
+    hasher.finish()
 }

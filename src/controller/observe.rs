@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use super::create::Created;
 use super::failure::Failure;
 use super::observed::{BeforeCreation, FoundUser, Holder, Observed, Taken};
 use super::plan::needs_secret;
@@ -17,6 +18,7 @@ use crate::crd::{SecretKeySelector, User};
 use crate::names::REISSUE_ANNOTATION;
 use crate::secrets::{SecretState, Secrets};
 use crate::sensitive::Sensitive;
+use crate::tenancy::connections::RootMetadata;
 use crate::zitadel::types::{
     ListQuery, ListUserMetadataRequest, ListUsersRequest, SearchQuery, TextQueryMethod,
 };
@@ -68,28 +70,63 @@ async fn read_ref(
     }
 }
 
-/// The user `user_id` that `user` manages, and the `User`'s Secret.
-pub async fn observe(
-    zitadel: &ZitadelClient,
+/// The `User`'s Secret, when the spec writes one, the status names one or a reissue request
+/// records what it issued there; otherwise it is not read.
+pub async fn observe_secret(
     secrets: &Secrets,
     user: &User,
     uid: &str,
-    user_id: &str,
-) -> Result<Observed, Failure> {
+) -> Result<SecretState, Failure> {
     let names_secret = user
         .status
         .as_ref()
         .is_some_and(|s| s.secret_name.is_some());
-    // A reissue request records what it issued in the Secret's ledger.
     let reissue = user.annotations().contains_key(REISSUE_ANNOTATION);
-    let secret = if needs_secret(&user.spec) || names_secret || reissue {
+    Ok(if needs_secret(&user.spec) || names_secret || reissue {
         secrets.observe(user, uid).await?
     } else {
         SecretState::Absent
-    };
+    })
+}
+
+/// The user `user_id`, with the `User`'s `secret`.
+pub async fn observe(
+    zitadel: &ZitadelClient,
+    user_id: &str,
+    secret: SecretState,
+) -> Result<Observed, Failure> {
     Ok(Observed {
         user_id: user_id.to_owned(),
         zitadel: fetch_user(zitadel, user_id).await?.map(Box::new),
+        secret,
+    })
+}
+
+/// A user CreateUser just made, as its request made it: nothing is read back, except the
+/// metadata while the connection's server has not shown whether it keeps CreateUser's root
+/// metadata (one ListUserMetadata per connection).
+pub async fn observe_created(
+    zitadel: &ZitadelClient,
+    root_metadata: &RootMetadata,
+    created: Created,
+) -> Result<Observed, Failure> {
+    let Created {
+        id,
+        mut found,
+        secret,
+    } = created;
+    match root_metadata.kept() {
+        Some(true) => {}
+        // The sync step sets it.
+        Some(false) => found.metadata.clear(),
+        None => {
+            found.metadata = fetch_metadata(zitadel, &id).await?;
+            root_metadata.learn(found.owner().is_some());
+        }
+    }
+    Ok(Observed {
+        user_id: id,
+        zitadel: Some(Box::new(found)),
         secret,
     })
 }
@@ -132,6 +169,15 @@ pub async fn fetch_user(
         Err(error) if error.is_not_found() => return Ok(None),
         Err(error) => return Err(error),
     };
+    let metadata = fetch_metadata(zitadel, user_id).await?;
+    Ok(Some(FoundUser { user, metadata }))
+}
+
+/// Every metadata entry of the user `user_id`, decoded.
+pub async fn fetch_metadata(
+    zitadel: &ZitadelClient,
+    user_id: &str,
+) -> Result<BTreeMap<String, Vec<u8>>, zitadel::Error> {
     let mut metadata = BTreeMap::new();
     loop {
         let request = ListUserMetadataRequest {
@@ -153,5 +199,5 @@ pub async fn fetch_user(
             break;
         }
     }
-    Ok(Some(FoundUser { user, metadata }))
+    Ok(metadata)
 }

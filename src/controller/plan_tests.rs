@@ -599,3 +599,46 @@ fn a_holder_in_another_organization_is_never_adopted() {
         Err(Blocker::NotAdoptable(Refusal::OtherOrganization { .. }))
     ));
 }
+
+#[test]
+fn a_user_as_its_create_request_made_it_needs_no_sync() {
+    let users = [
+        UserBuilder::human("alice")
+            .organization("org-1")
+            .email("alice@acme.example", EmailVerification::Verified)
+            .phone("+41790000000", PhoneVerification::Verified)
+            .username("alice")
+            .metadata("team", "blue")
+            .stored()
+            .build(),
+        UserBuilder::human("bob")
+            .organization("org-1")
+            .email_code()
+            .stored()
+            .build(),
+        machine("ci"),
+    ];
+    for user in users {
+        let create = create_of(&user, &nothing_stored());
+        let metadata = create
+            .request
+            .metadata
+            .iter()
+            .map(|m| (m.key.clone(), m.value.clone()))
+            .collect();
+        let found = crate::controller::created::as_created(
+            &create.request,
+            "id-1",
+            &create.username,
+            metadata,
+        );
+        let observed = Observed {
+            user_id: "id-1".to_owned(),
+            zitadel: Some(Box::new(found)),
+            secret: owned_secret_with(crate::secrets::EMAIL_CODE_KEY),
+        };
+        let sync = sync_of(&user, &observed);
+        assert!(sync.summary().is_empty(), "{}: {sync:?}", user.name_any());
+        assert!(!sync.issue_email_code && !sync.issue_phone_code);
+    }
+}

@@ -18,15 +18,16 @@ use super::backoff::jittered;
 use super::cleanup::{delete_zitadel_user, release_zitadel_user};
 use super::context::Context;
 use super::convert::user_state;
-use super::create::{Creation, create};
-use super::failure::{Failure, InvalidObject};
+use super::create::{Created, Creation, create};
+use super::failure::{Blocker, Failure, InvalidObject};
+use super::freshness::{Inputs, Next, settled};
 use super::identity::Identity;
 use super::lifecycle::{Lifecycle, converge_state};
-use super::observe::{before_creation, holder, observe};
+use super::observe::{before_creation, holder, observe, observe_created, observe_secret};
 use super::observed::Established;
 use super::plan::{claim, look_up_holder, plan_create, plan_sync};
 use super::progress::{Note, Progress};
-use super::report::{publish, report};
+use super::report::{publish, report, report_unchanged};
 use super::sync::sync;
 use crate::conditions::Retry;
 use crate::crd::{DeletionPolicy, User};
@@ -84,7 +85,10 @@ pub fn error_policy(
     ctx: Arc<Context>,
 ) -> Action {
     let assessment = assess(Err(failure));
-    let action = requeue(&ctx, &object_ref(object.meta()), &assessment, None);
+    if let Some(uid) = &object.meta().uid {
+        ctx.freshness.forget(uid);
+    }
+    let action = Action::requeue(requeue(&ctx, &object_ref(object.meta()), &assessment, None));
     tracing::warn!(
         namespace = object.meta().namespace.as_deref().unwrap_or_default(),
         name = object.meta().name.as_deref().unwrap_or_default(),
@@ -103,12 +107,10 @@ fn requeue(
     object: &ObjectRef<User>,
     assessment: &Assessment,
     due_in: Option<Duration>,
-) -> Action {
+) -> Duration {
     let settings = &ctx.settings;
     let delay = match assessment.verdict.reason.retry() {
-        Retry::Backoff => {
-            return Action::requeue(ctx.backoff.next_delay(object, assessment.retry_after));
-        }
+        Retry::Backoff => return ctx.backoff.next_delay(object, assessment.retry_after),
         Retry::ConflictInterval => settings.conflict_retry_interval,
         Retry::Resync => {
             let resync = jittered(settings.resync_interval);
@@ -116,7 +118,7 @@ fn requeue(
         }
     };
     ctx.backoff.reset(object);
-    Action::requeue(delay.max(assessment.retry_after.unwrap_or_default()))
+    delay.max(assessment.retry_after.unwrap_or_default())
 }
 
 async fn reconcile_user(ctx: &Context, user: &User) -> Result<Action, Failure> {
@@ -157,24 +159,49 @@ async fn apply(ctx: &Context, identity: &Identity, user: &User) -> Result<Action
         Ok(connection) => converge(ctx, &connection, identity, user, &mut progress).await,
         Err(error) => Err(Failure::Connection(error)),
     };
+    let inputs = match result {
+        Ok(Converged::Unchanged { until }) => {
+            report_unchanged(ctx, identity, user);
+            return Ok(Action::requeue(
+                until.saturating_duration_since(std::time::Instant::now()),
+            ));
+        }
+        Ok(Converged::Compared(inputs)) => Ok(inputs),
+        Err(failure) => Err(failure),
+    };
     record_user_id(&progress);
-    let assessment = assess(result.as_ref().map(drop));
+    let assessment = assess(inputs.as_ref().map(drop));
     let reported = report(ctx, identity, user, &progress, &assessment.verdict).await;
-    match (result, reported) {
+    match (inputs, reported) {
         (Err(failure), reported) => {
             if let Err(error) = reported {
                 tracing::warn!(%error, "could not write the status");
             }
             Err(failure)
         }
-        (Ok(()), Err(error)) => Err(Failure::Status(error)),
-        (Ok(()), Ok(())) => Ok(requeue(
-            ctx,
-            &object_ref(user.meta()),
-            &assessment,
-            progress.due_in,
-        )),
+        (Ok(_), Err(error)) => Err(Failure::Status(error)),
+        (Ok(inputs), Ok(())) => {
+            let delay = requeue(ctx, &object_ref(user.meta()), &assessment, progress.due_in);
+            if assessment.verdict.is_ready() {
+                ctx.freshness.compared(&identity.uid, inputs, delay);
+            } else {
+                ctx.freshness.forget(&identity.uid);
+            }
+            Ok(Action::requeue(delay))
+        }
     }
+}
+
+/// How a converge ended.
+enum Converged {
+    /// ZITADEL was read and brought in line; the next comparison waits for a change to these.
+    Compared(Inputs),
+    /// Nothing can have changed since the last comparison: none was made, none is due before
+    /// `until`.
+    Unchanged {
+        /// When the next comparison is due.
+        until: std::time::Instant,
+    },
 }
 
 /// Establishes the ZITADEL user if the status does not name one yet, then brings it in line:
@@ -185,17 +212,36 @@ async fn converge(
     identity: &Identity,
     user: &User,
     progress: &mut Progress,
-) -> Result<(), Failure> {
+) -> Result<Converged, Failure> {
     let zitadel = &connection.client;
     let secrets = Secrets::new(ctx.kube.clone(), &identity.namespace);
-    let (user_id, just_created) = match progress.user_id.clone() {
-        Some(id) => (id, false),
-        None => (
-            establish(ctx, connection, &secrets, identity, user, progress).await?,
-            true,
-        ),
+    let (mut observed, just_created) = match progress.user_id.clone() {
+        Some(user_id) => {
+            let secret = observe_secret(&secrets, user, &identity.uid).await?;
+            let inputs = Inputs::of(user, connection.revision.clone(), &secret);
+            let resync = ctx.settings.resync_interval;
+            let next = ctx
+                .freshness
+                .next(&identity.uid, &inputs, settled(user), resync);
+            if let Next::WaitUntil(until) = next {
+                return Ok(Converged::Unchanged { until });
+            }
+            (observe(zitadel, &user_id, secret).await?, false)
+        }
+        None => {
+            let observed =
+                match establish(ctx, connection, &secrets, identity, user, progress).await? {
+                    Establishment::New(created) => {
+                        observe_created(zitadel, &connection.root_metadata, created).await?
+                    }
+                    Establishment::Claimed(user_id) => {
+                        let secret = observe_secret(&secrets, user, &identity.uid).await?;
+                        observe(zitadel, &user_id, secret).await?
+                    }
+                };
+            (observed, true)
+        }
     };
-    let mut observed = observe(zitadel, &secrets, user, &identity.uid, &user_id).await?;
     progress.owns_secret = matches!(observed.secret, SecretState::Owned(_));
     progress.state = observed.zitadel.as_ref().map(|f| user_state(f.user.state));
     let plan = plan_sync(user, &identity.uid, &observed)?;
@@ -213,7 +259,7 @@ async fn converge(
     }
     // plan_sync fails when ZITADEL has no such user, so `found` is there.
     let Some(found) = found else {
-        return Ok(());
+        return Err(Blocker::UserDeletedInZitadel(plan.user_id.clone()).into());
     };
     converge_state(zitadel, user, &found, progress).await?;
     let lifecycle = Lifecycle {
@@ -233,10 +279,19 @@ async fn converge(
         lifecycle.credentials(secret, progress).await?
     };
     progress.owns_secret = matches!(secret, SecretState::Owned(_));
-    Ok(())
+    let inputs = Inputs::of(user, connection.revision.clone(), &secret);
+    Ok(Converged::Compared(inputs))
 }
 
-/// Creates the ZITADEL user, or claims the existing one CreateUser points at. Returns its id.
+/// How [`establish`] came to a user id.
+enum Establishment {
+    /// CreateUser made the user just now.
+    New(Created),
+    /// CreateUser pointed at an existing user, recovered or adopted.
+    Claimed(String),
+}
+
+/// Creates the ZITADEL user, or claims the existing one CreateUser points at.
 async fn establish(
     ctx: &Context,
     connection: &Connection,
@@ -244,7 +299,7 @@ async fn establish(
     identity: &Identity,
     user: &User,
     progress: &mut Progress,
-) -> Result<String, Failure> {
+) -> Result<Establishment, Failure> {
     let before = before_creation(secrets, user, &identity.uid).await?;
     let plan = plan_create(user, &identity.uid, &before)?;
     // Recorded the moment ZITADEL confirms, so a failed Secret write still reports the user.
@@ -254,7 +309,7 @@ async fn establish(
     };
     let zitadel = &connection.client;
     let clash = match create(zitadel, secrets, user, plan, before.secret, created).await? {
-        Creation::Created(id) => return Ok(id),
+        Creation::Created(created) => return Ok(Establishment::New(created)),
         Creation::Clashed(clash) => clash,
     };
     // Admission refused adoptExisting on connections that do not allow adoption; this keeps
@@ -262,12 +317,12 @@ async fn establish(
     let allow_adoption = connection.allow_adoption;
     look_up_holder(user, &clash, allow_adoption)?;
     let taken = holder(zitadel, clash).await?;
-    let established = claim(user, &identity.uid, &taken, allow_adoption)?;
+    let claimed = claim(user, &identity.uid, &taken, allow_adoption)?;
     ctx.recently_created
-        .remember(&identity.uid, established.user_id());
-    let id = established.user_id().to_owned();
-    record(progress, established);
-    Ok(id)
+        .remember(&identity.uid, claimed.user_id());
+    let id = claimed.user_id().to_owned();
+    record(progress, claimed);
+    Ok(Establishment::Claimed(id))
 }
 
 fn record(progress: &mut Progress, established: Established) {
@@ -289,6 +344,7 @@ async fn cleanup(ctx: &Context, identity: &Identity, user: &User) -> Result<Acti
     });
     ctx.recently_created.forget(&identity.uid);
     ctx.credential_checks.forget(&identity.uid);
+    ctx.freshness.forget(&identity.uid);
     let orphan = user.spec.deletion_policy == DeletionPolicy::Orphan;
     let handled = match ctx.connections.for_user(user, &identity.namespace).await {
         // Without its connection the ZITADEL user cannot be cleaned up: the finalizer stays and

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::context::Context;
 use super::identity::Identity;
 use super::progress::{Note, Progress};
-use crate::conditions::{Verdict, conditions_for};
+use crate::conditions::{Verdict, conditions_for, ready_condition};
 use crate::crd::{User, UserState, UserStatus, UserType};
 use crate::metrics::ObjectKey;
 use crate::names::FIELD_MANAGER;
@@ -44,6 +44,24 @@ pub async fn report(
         status.state.map_or("Unknown", UserState::as_str),
     );
     Ok(())
+}
+
+/// Updates the gauge of a `User` whose reconcile compared nothing: its status stands (after a
+/// start, this is how the gauge learns about a settled `User` before its first comparison).
+pub fn report_unchanged(ctx: &Context, identity: &Identity, user: &User) {
+    let status = user.status.as_ref();
+    let ready = status
+        .and_then(|s| ready_condition(&s.conditions))
+        .is_some_and(|c| c.status == "True");
+    let state = status.and_then(|s| s.state);
+    ctx.metrics.set_user(
+        ObjectKey {
+            namespace: identity.namespace.clone(),
+            name: identity.name.clone(),
+        },
+        ready,
+        state.map_or("Unknown", UserState::as_str),
+    );
 }
 
 /// The status `progress` and `verdict` yield for `user` at `now`.

@@ -222,6 +222,15 @@ fn is_controlled_by(secret: &Secret, owner_uid: &str) -> bool {
 pub struct OwnedSecret(Box<Secret>);
 
 impl OwnedSecret {
+    /// The resourceVersion it was read or written at.
+    pub fn resource_version(&self) -> &str {
+        self.0
+            .metadata
+            .resource_version
+            .as_deref()
+            .unwrap_or_default()
+    }
+
     fn get(&self, key: &str) -> Option<Sensitive<String>> {
         let bytes = self.0.data.as_ref()?.get(key)?;
         String::from_utf8(bytes.0.clone()).ok().map(Sensitive::new)

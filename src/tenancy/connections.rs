@@ -81,6 +81,37 @@ pub struct Connection {
     pub client: ZitadelClient,
     /// Whether `spec.adoptExisting` may take over existing users.
     pub allow_adoption: bool,
+    /// The connection object's uid and generation: a change re-compares its `User`s.
+    pub revision: String,
+    /// What this connection's ZITADEL does with CreateUser's root metadata.
+    pub root_metadata: RootMetadata,
+}
+
+/// Whether a ZITADEL keeps the root-level `metadata` of CreateUser: 4.13 and newer do, older
+/// servers drop it silently (contract §14.6). Learned from the first user created through a
+/// client, so every later create trusts (or repairs) its metadata without reading it back.
+#[derive(Debug, Default)]
+pub struct RootMetadata(std::sync::atomic::AtomicU8);
+
+impl RootMetadata {
+    // 0, the default, is "not learned yet".
+    const KEPT: u8 = 1;
+    const DROPPED: u8 = 2;
+
+    /// `Some(true)` if the server keeps it, `Some(false)` if it drops it, `None` until learned.
+    pub fn kept(&self) -> Option<bool> {
+        match self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            Self::KEPT => Some(true),
+            Self::DROPPED => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Records what a created user's metadata showed.
+    pub fn learn(&self, kept: bool) {
+        let value = if kept { Self::KEPT } else { Self::DROPPED };
+        self.0.store(value, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// What a cached client was built from: a change to either makes a new one.
@@ -323,6 +354,12 @@ impl Connections {
             reference: reference.clone(),
             client,
             allow_adoption: settings.allow_adoption,
+            revision: format!(
+                "{}/{}",
+                object.meta().uid.as_deref().unwrap_or_default(),
+                object.meta().generation.unwrap_or_default()
+            ),
+            root_metadata: RootMetadata::default(),
         });
         self.lock()
             .insert(key, (fingerprint, Arc::clone(&connection)));
