@@ -27,7 +27,7 @@ use crate::zitadel::types as wire;
 #[derive(Debug)]
 pub enum Creation {
     /// The user exists now; its codes are in the Secret.
-    Created(Created),
+    Created(Box<Created>),
     /// ZITADEL refused: the value is used by an existing user.
     Clashed(Clash),
 }
@@ -87,11 +87,11 @@ pub async fn create(
                 .map(|entry| (entry.key.clone(), entry.value.clone()))
                 .collect();
             let found = as_created(&request, &response.id, &username, metadata);
-            Ok(Creation::Created(Created {
+            Ok(Creation::Created(Box::new(Created {
                 id: response.id,
                 found,
                 secret,
-            }))
+            })))
         }
         Err(error) if error.is_user_id_taken() => Ok(Creation::Clashed(Clash::UserId(user_id))),
         Err(error) if error.is_username_taken() => Ok(Creation::Clashed(Clash::Username(username))),

@@ -108,13 +108,13 @@ pub async fn observe(
 pub async fn observe_created(
     zitadel: &ZitadelClient,
     root_metadata: &RootMetadata,
-    created: Created,
+    created: Box<Created>,
 ) -> Result<Observed, Failure> {
     let Created {
         id,
         mut found,
         secret,
-    } = created;
+    } = *created;
     match root_metadata.kept() {
         Some(true) => {}
         // The sync step sets it.

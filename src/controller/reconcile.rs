@@ -286,7 +286,7 @@ async fn converge(
 /// How [`establish`] came to a user id.
 enum Establishment {
     /// CreateUser made the user just now.
-    New(Created),
+    New(Box<Created>),
     /// CreateUser pointed at an existing user, recovered or adopted.
     Claimed(String),
 }
