@@ -158,7 +158,21 @@ impl Lifecycle<'_> {
                 username: &self.found.username,
                 rotate_for,
             };
-            credentials::act::apply(&target, plan, secret, ledger, &mut progress.notes).await?
+            let (secret, ledger) =
+                credentials::act::apply(&target, plan, secret, ledger, &mut progress.notes).await?;
+            // What was just issued falls due too (its rotation): planned again on the new
+            // ledger, so the requeue does not wait for a reconcile that compares nothing.
+            let after = CredentialFacts {
+                ledger: &ledger,
+                secret_exists: true,
+                reported,
+                has_client_secret: true,
+                listed: None,
+                rotate_for,
+                now: Timestamp::now(),
+            };
+            progress.due_in = plan_credentials(&spec, &after)?.due_in;
+            (secret, ledger)
         };
         progress.credentials = Some(credential_statuses(&ledger));
         progress.rotated_for = rotated_for(&ledger, rotate_for);
