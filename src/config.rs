@@ -12,9 +12,28 @@ use jiff::fmt::friendly::{Direction, SpanParser, SpanPrinter};
 
 use crate::leader::{LeaderElectionSettings, LeaseTiming};
 use crate::telemetry::LogFormat;
+use crate::zitadel::{RateLimit, RateLimitError};
 
 /// Lease holder identity length when neither `--pod-name` nor a hostname is available.
 const RANDOM_IDENTITY_LEN: usize = 16;
+
+/// Default of `--zitadel-qps` and `--zitadel-burst`: 20 requests per second to one ZITADEL
+/// instance, across all connections to it, up to 40 at once after a quiet spell.
+///
+/// The rate: ZITADEL Cloud's rate-limit policy (February 2025) allows its gRPC, REST and OAuth
+/// APIs 50 requests per second per client IP, averaged over a minute, and bans the IP for a
+/// minute when that is exceeded over three minutes; the earlier policy (April 2024) allowed 10.
+/// Self-hosted ZITADEL has no request rate limit of its own: it answers 429 only for a blocked
+/// instance or an exhausted request quota, and whatever proxy fronts it may limit on top. 20
+/// keeps well below the Cloud limit while other workloads share the cluster's egress IP, and
+/// still covers a 10-minute resync of 6 000 to 12 000 users (one or two reads each). Lower it
+/// for the older Cloud limit or a strict proxy; raise it for a self-hosted instance sized for
+/// more.
+///
+/// The burst: two seconds' worth of the rate, so a burst of edits (a `kubectl apply` of many
+/// Users, a restart's first resync) starts without queueing, while a full burst followed by the
+/// steady rate stays far under Cloud's 50 per second averaged over a minute.
+pub const DEFAULT_ZITADEL_RATE_LIMIT: RateLimit = RateLimit::per_second(20, 40);
 
 /// Command-line flags; each also reads the environment variable named in its help.
 #[derive(Debug, Clone, Parser)]
@@ -97,6 +116,26 @@ pub struct Args {
     /// Lease holder identity; defaults to the hostname (the Pod name) or a random id.
     #[arg(long, env = "POD_NAME")]
     pub pod_name: Option<String>,
+
+    /// Requests per second to each ZITADEL instance (fractions allowed), shared by every
+    /// connection to it; a 429 from ZITADEL pauses them all for its `Retry-After`.
+    #[arg(
+        long,
+        env = "ZITADEL_QPS",
+        default_value_t = DEFAULT_ZITADEL_RATE_LIMIT.qps(),
+        value_name = "QPS"
+    )]
+    pub zitadel_qps: f64,
+
+    /// Requests to each ZITADEL instance that may go at once after a quiet spell.
+    #[arg(
+        long,
+        env = "ZITADEL_BURST",
+        default_value_t = DEFAULT_ZITADEL_RATE_LIMIT.burst(),
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub zitadel_burst: u32,
 }
 
 /// Validated operator configuration.
@@ -116,6 +155,8 @@ pub struct OperatorConfig {
     pub metrics_addr: SocketAddr,
     /// Leader election, when enabled.
     pub leader_election: Option<LeaderElectionSettings>,
+    /// The request rate to each ZITADEL instance (`--zitadel-qps`, `--zitadel-burst`).
+    pub zitadel_rate_limit: RateLimit,
 }
 
 /// Why the flags and environment do not form a valid configuration.
@@ -144,6 +185,15 @@ pub enum ConfigError {
     /// The Lease name is empty.
     #[error("--lease-name must not be empty when leader election is enabled")]
     EmptyLeaseName,
+    /// `--zitadel-qps` or `--zitadel-burst` is not a usable rate.
+    #[error("{flag} is not a usable ZITADEL rate limit: {source}")]
+    RateLimit {
+        /// `--zitadel-qps` or `--zitadel-burst`.
+        flag: &'static str,
+        /// What is wrong with it.
+        #[source]
+        source: RateLimitError,
+    },
 }
 
 impl Args {
@@ -173,8 +223,19 @@ impl Args {
             )?,
             metrics_addr: self.metrics_addr,
             leader_election,
+            zitadel_rate_limit: rate_limit(self.zitadel_qps, self.zitadel_burst)?,
         })
     }
+}
+
+fn rate_limit(qps: f64, burst: u32) -> Result<RateLimit, ConfigError> {
+    RateLimit::new(qps, burst).map_err(|source| ConfigError::RateLimit {
+        flag: match source {
+            RateLimitError::Qps { .. } => "--zitadel-qps",
+            RateLimitError::Burst => "--zitadel-burst",
+        },
+        source,
+    })
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {

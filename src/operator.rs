@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 use crate::names::{FIELD_MANAGER, USER_AGENT};
 use crate::tenancy;
 use crate::tenancy::connections::Connections;
-use crate::zitadel;
+use crate::zitadel::{self, Limiters};
 
 /// Why the operator stopped abnormally.
 #[derive(Debug, Error)]
@@ -56,6 +56,7 @@ pub async fn run(
         config.namespace.clone(),
         &scopes,
         metrics.zitadel_observer(),
+        Limiters::new(config.zitadel_rate_limit),
     );
     let health = Health::new();
     let (address, server) =

@@ -11,6 +11,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use clap::Parser;
 use kube::CustomResourceExt;
 use kube::core::cel::Validator;
 use serde_json::{Value, json};
@@ -19,6 +20,7 @@ use support::chart::{
     controller_container, env_value, env_var, objects_of_kind, pod_spec, rbac_rules, render_chart,
     single, try_render_chart,
 };
+use zitadel_user_operator::config::Args;
 use zitadel_user_operator::crd::{
     ClusterZitadelConnection, ConnectionCredentialType, MAX_CONNECTION_ORGANIZATIONS,
 };
@@ -158,12 +160,67 @@ fn the_pod_holds_no_credential_and_no_zitadel_setting() {
             .filter(|var| !var["valueFrom"]["secretKeyRef"].is_null())
             .collect();
         assert!(from_secrets.is_empty(), "{ci_file}: {from_secrets:?}");
+        // The rate limit is no instance setting: it applies to every instance alike.
         let removed: Vec<&str> = env
             .iter()
             .filter_map(|var| var["name"].as_str())
+            .filter(|name| !["ZITADEL_QPS", "ZITADEL_BURST"].contains(name))
             .filter(|name| name.starts_with("ZITADEL_") || *name == "ALLOW_ADOPTION")
             .collect();
         assert!(removed.is_empty(), "{ci_file}: {removed:?}");
+    }
+}
+
+/// The ZITADEL rate limit the operator would run with, parsed from the rendered environment as
+/// the binary parses it.
+fn rendered_rate_limit(docs: &[Value]) -> (f64, u32) {
+    let qps = env_value(docs, "ZITADEL_QPS").expect("ZITADEL_QPS is set");
+    let burst = env_value(docs, "ZITADEL_BURST").expect("ZITADEL_BURST is set");
+    let args = Args::try_parse_from([
+        "zitadel-user-operator",
+        "--namespace=zitadel-system",
+        &format!("--zitadel-qps={qps}"),
+        &format!("--zitadel-burst={burst}"),
+    ])
+    .unwrap_or_else(|error| panic!("the operator refuses {qps:?} / {burst:?}: {error}"));
+    let limit = args.into_config().unwrap().zitadel_rate_limit;
+    (limit.qps(), limit.burst())
+}
+
+#[test]
+fn the_zitadel_rate_limit_values_reach_the_operator_as_its_flags_read_them() {
+    assert_eq!(
+        rendered_rate_limit(&render("default-values.yaml", &[])),
+        (20.0, 40)
+    );
+    assert_eq!(
+        rendered_rate_limit(&render("ha-values.yaml", &[])),
+        (7.5, 15)
+    );
+    // Helm reads a values file's numbers as floats, which it prints as `3e+06` from a million on:
+    // the burst must still render as an integer.
+    let dir = tempfile::tempdir().unwrap();
+    let large = dir.path().join("large-rate.yaml");
+    std::fs::write(
+        &large,
+        "zitadelRateLimit:\n  qps: 2000000\n  burst: 3000000\n",
+    )
+    .unwrap();
+    let docs = render_chart(&[&ci_values("default-values.yaml"), &large], &[]);
+    assert_eq!(rendered_rate_limit(&docs), (2_000_000.0, 3_000_000));
+}
+
+#[test]
+fn a_zitadel_rate_limit_of_zero_is_refused_by_the_chart() {
+    for (key, value) in [
+        ("zitadelRateLimit.qps", "0"),
+        ("zitadelRateLimit.burst", "0"),
+    ] {
+        let refused = try_render_chart(&[&ci_values("default-values.yaml")], &[(key, value)]);
+        assert!(
+            matches!(&refused, Err(RenderError::Rejected { stderr }) if stderr.contains("zitadelRateLimit")),
+            "{key}={value}: {refused:?}"
+        );
     }
 }
 

@@ -14,7 +14,7 @@ use kube_emulator::{KubeEmulator, KubeEmulatorConfig};
 use std::collections::BTreeMap;
 use thiserror::Error;
 use zitadel_emulator::{EmulatorConfig, ZitadelEmulator};
-use zitadel_user_operator::config::OperatorConfig;
+use zitadel_user_operator::config::{DEFAULT_ZITADEL_RATE_LIMIT, OperatorConfig};
 
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -160,6 +160,8 @@ impl DevEnv {
             credential_check_interval: Duration::from_secs(3600),
             metrics_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             leader_election: None,
+            // The binary's defaults, so `make dev` shows the limiter a cluster would have.
+            zitadel_rate_limit: DEFAULT_ZITADEL_RATE_LIMIT,
         }
     }
 

@@ -40,6 +40,7 @@ fn a_minimal_command_line_gets_the_documented_defaults() {
             credential_check_interval: Duration::from_secs(3600),
             metrics_addr: "0.0.0.0:8080".parse().unwrap(),
             leader_election: None,
+            zitadel_rate_limit: DEFAULT_ZITADEL_RATE_LIMIT,
         }
     );
     let args = parse_with(&[]).unwrap();
@@ -62,6 +63,8 @@ fn every_option_can_be_given_as_a_flag() {
         "--leader-election",
         "--lease-name=my-lease",
         "--pod-name=operator-0",
+        "--zitadel-qps=7.5",
+        "--zitadel-burst=3",
     ])
     .unwrap();
     assert_eq!(args.log_format, LogFormat::Json);
@@ -83,6 +86,7 @@ fn every_option_can_be_given_as_a_flag() {
                 identity: "operator-0".to_owned(),
                 timing: LeaseTiming::default(),
             }),
+            zitadel_rate_limit: RateLimit::new(7.5, 3).unwrap(),
         }
     );
 }
@@ -120,6 +124,8 @@ fn every_option_can_be_given_as_an_environment_variable() {
             ("LEASE_NAME", "env-lease"),
             ("POD_NAMESPACE", "operators"),
             ("POD_NAME", "operator-1"),
+            ("ZITADEL_QPS", "0.5"),
+            ("ZITADEL_BURST", "2"),
         ])
         .output()
         .unwrap();
@@ -147,6 +153,7 @@ fn assert_config_from_environment() {
     assert_eq!(leader.lease_name, "env-lease");
     assert_eq!(leader.lease_namespace, "operators");
     assert_eq!(leader.identity, "operator-1");
+    assert_eq!(config.zitadel_rate_limit, RateLimit::new(0.5, 2).unwrap());
 }
 
 #[test]
@@ -277,6 +284,48 @@ fn an_invalid_namespace_name_is_rejected() {
 fn concurrency_must_be_at_least_one() {
     let error = parse_with(&["--concurrency=0"]).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::ValueValidation);
+}
+
+#[test]
+fn the_default_zitadel_rate_is_twenty_per_second_with_a_burst_of_forty() {
+    assert_eq!(
+        DEFAULT_ZITADEL_RATE_LIMIT,
+        RateLimit::new(20.0, 40).unwrap()
+    );
+}
+
+#[test]
+fn the_zitadel_rate_must_be_greater_than_zero_naming_the_flag() {
+    for value in ["0", "-1", "NaN", "inf"] {
+        let error = config_with(&[&format!("--zitadel-qps={value}")]).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ConfigError::RateLimit {
+                    flag: "--zitadel-qps",
+                    ..
+                }
+            ),
+            "{value}: {error:?}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains("--zitadel-qps") && message.contains("greater than zero"),
+            "{message}"
+        );
+    }
+    let error = parse_with(&["--zitadel-qps=fast"]).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::ValueValidation);
+}
+
+#[test]
+fn the_zitadel_burst_must_be_at_least_one() {
+    for value in ["0", "-1", "1.5"] {
+        let error = parse_with(&[&format!("--zitadel-burst={value}")]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::ValueValidation, "{value}");
+    }
+    let config = config_with(&["--zitadel-burst=1"]).unwrap();
+    assert_eq!(config.zitadel_rate_limit.burst(), 1);
 }
 
 #[test]

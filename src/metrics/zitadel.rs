@@ -1,4 +1,5 @@
-//! Metrics of calls to the ZITADEL API, fed by the client through [`CallObserver`].
+//! Metrics of calls to the ZITADEL API and of the per-instance rate limiter they wait for, fed
+//! by the client through [`CallObserver`].
 
 use std::time::Duration;
 
@@ -24,6 +25,13 @@ struct RpcLabels {
     rpc: &'static str,
 }
 
+/// The limiter is shared per ZITADEL instance, but its waits and pauses are labelled by the
+/// connection whose request waited or was throttled: the instance's URL is no label.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ConnectionLabels {
+    connection: String,
+}
+
 /// A `fn` pointer (not a closure type) so the family type can be named in the struct.
 type HistogramConstructor = fn() -> Histogram;
 
@@ -31,11 +39,14 @@ fn new_duration_histogram() -> Histogram {
     Histogram::new(DURATION_BUCKETS)
 }
 
-/// `zitadel_requests_total{connection,rpc,outcome}` and
-/// `zitadel_request_duration_seconds{connection,rpc}`.
+/// `zitadel_requests_total{connection,rpc,outcome}`,
+/// `zitadel_request_duration_seconds{connection,rpc}`,
+/// `zitadel_limiter_wait_seconds{connection}` and `zitadel_limiter_pauses_total{connection}`.
 pub struct ZitadelCallMetrics {
     requests: Family<CallLabels, Counter>,
     duration: Family<RpcLabels, Histogram, HistogramConstructor>,
+    limiter_wait: Family<ConnectionLabels, Histogram, HistogramConstructor>,
+    limiter_pauses: Family<ConnectionLabels, Counter>,
 }
 
 impl ZitadelCallMetrics {
@@ -43,6 +54,8 @@ impl ZitadelCallMetrics {
         let metrics = Self {
             requests: Family::default(),
             duration: Family::new_with_constructor(new_duration_histogram),
+            limiter_wait: Family::new_with_constructor(new_duration_histogram),
+            limiter_pauses: Family::default(),
         };
         registry.register(
             "zitadel_requests",
@@ -51,8 +64,18 @@ impl ZitadelCallMetrics {
         );
         registry.register(
             "zitadel_request_duration_seconds",
-            "Duration of calls to the ZITADEL API by RPC",
+            "Duration of calls to the ZITADEL API by RPC, without the time they waited for the rate limiter",
             metrics.duration.clone(),
+        );
+        registry.register(
+            "zitadel_limiter_wait_seconds",
+            "Time each request to ZITADEL waited for the rate limiter of its ZITADEL instance (zero when a token was free)",
+            metrics.limiter_wait.clone(),
+        );
+        registry.register(
+            "zitadel_limiter_pauses",
+            "Throttled answers (HTTP 429) that paused every request to their ZITADEL instance",
+            metrics.limiter_pauses.clone(),
         );
         metrics
     }
@@ -63,6 +86,8 @@ impl ZitadelCallMetrics {
         ConnectionCallMetrics {
             requests: self.requests.clone(),
             duration: self.duration.clone(),
+            limiter_wait: self.limiter_wait.clone(),
+            limiter_pauses: self.limiter_pauses.clone(),
             connection,
         }
     }
@@ -73,7 +98,17 @@ impl ZitadelCallMetrics {
 pub struct ConnectionCallMetrics {
     requests: Family<CallLabels, Counter>,
     duration: Family<RpcLabels, Histogram, HistogramConstructor>,
+    limiter_wait: Family<ConnectionLabels, Histogram, HistogramConstructor>,
+    limiter_pauses: Family<ConnectionLabels, Counter>,
     connection: String,
+}
+
+impl ConnectionCallMetrics {
+    fn connection_labels(&self) -> ConnectionLabels {
+        ConnectionLabels {
+            connection: self.connection.clone(),
+        }
+    }
 }
 
 impl CallObserver for ConnectionCallMetrics {
@@ -90,6 +125,18 @@ impl CallObserver for ConnectionCallMetrics {
         self.duration
             .get_or_create(&RpcLabels { connection, rpc })
             .observe(elapsed.as_secs_f64());
+    }
+
+    fn limiter_waited(&self, _rpc: Rpc, waited: Duration) {
+        self.limiter_wait
+            .get_or_create(&self.connection_labels())
+            .observe(waited.as_secs_f64());
+    }
+
+    fn limiter_paused(&self, _rpc: Rpc, _pause: Duration) {
+        self.limiter_pauses
+            .get_or_create(&self.connection_labels())
+            .inc();
     }
 }
 
@@ -160,6 +207,36 @@ mod tests {
         assert_sample(
             &encoded,
             &format!(r#"{name}_bucket{{le="2.5",connection="c",rpc="Token"}} 2"#),
+        );
+    }
+
+    #[test]
+    fn limiter_waits_and_pauses_are_labelled_by_connection_only() {
+        let metrics = Metrics::new();
+        let observer = metrics
+            .zitadel_observer()
+            .for_connection("ZitadelConnection/team-a/zitadel".to_owned());
+        observer.limiter_waited(Rpc::CreateUser, Duration::ZERO);
+        observer.limiter_waited(Rpc::GetUserById, Duration::from_millis(1500));
+        observer.limiter_paused(Rpc::CreateUser, Duration::from_secs(2));
+
+        let encoded = encoded(&metrics);
+        let wait = "zitadel_user_operator_zitadel_limiter_wait_seconds";
+        let labels = r#"connection="ZitadelConnection/team-a/zitadel""#;
+        assert_sample(&encoded, &format!("{wait}_count{{{labels}}} 2"));
+        assert_sample(&encoded, &format!("{wait}_sum{{{labels}}} 1.5"));
+        assert_sample(
+            &encoded,
+            &format!(r#"{wait}_bucket{{le="0.001",{labels}}} 1"#),
+        );
+        assert_eq!(
+            sorted_samples(
+                &metrics,
+                "zitadel_user_operator_zitadel_limiter_pauses_total"
+            ),
+            [format!(
+                "zitadel_user_operator_zitadel_limiter_pauses_total{{{labels}}} 1"
+            )]
         );
     }
 }

@@ -1,6 +1,7 @@
 //! The connections the operator knows (from watch caches) and one ZITADEL client per connection,
 //! rebuilt when the connection or its credential Secret changes, so a rotated credential is used
-//! without a restart.
+//! without a restart. Clients of one ZITADEL instance share one rate limiter, kept across those
+//! rebuilds (see [`Limiters`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -20,7 +21,7 @@ use crate::crd::{
 };
 use crate::metrics::ZitadelCallMetrics;
 use crate::sensitive::Sensitive;
-use crate::zitadel::{self, ClientConfig, Credentials, ZitadelClient};
+use crate::zitadel::{self, ClientConfig, Credentials, Limiters, ZitadelClient};
 
 /// Deadline of one ZITADEL call when the connection names none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -140,19 +141,23 @@ pub struct Connections {
     operator_namespace: String,
     kube: kube::Client,
     metrics: Arc<ZitadelCallMetrics>,
+    /// One rate limiter per ZITADEL instance, whichever connections reach it.
+    limiters: Limiters,
     clients: Mutex<ClientCache>,
 }
 
 impl Connections {
     /// Connections watched through `kube` in `scopes` (`None`: all namespaces) and cluster-wide;
     /// cluster connections' Secrets are read from `operator_namespace`; clients report their
-    /// calls to `metrics`, labelled by connection. The returned future keeps the caches current:
-    /// run it as long as the operator runs.
+    /// calls to `metrics`, labelled by connection, and wait for the limiter `limiters` holds for
+    /// their ZITADEL instance. The returned future keeps the caches current: run it as long as
+    /// the operator runs.
     pub fn watch(
         kube: kube::Client,
         operator_namespace: String,
         scopes: &[Option<String>],
         metrics: Arc<ZitadelCallMetrics>,
+        limiters: Limiters,
     ) -> (Self, impl Future<Output = ()> + Send + 'static) {
         let mut streams = Vec::new();
         let mut namespaced = Vec::new();
@@ -211,6 +216,7 @@ impl Connections {
             operator_namespace,
             kube,
             metrics,
+            limiters,
             clients: Mutex::new(HashMap::new()),
         };
         (connections, driver)
@@ -349,7 +355,10 @@ impl Connections {
             .with_observer(Arc::new(
                 self.metrics
                     .for_connection(metric_label(reference, secret_namespace)),
-            ));
+            ))
+            // From the registry, not new: a rebuilt client (rotated credential, edited
+            // connection) keeps the budget and any pause of its instance.
+            .with_limiters(&self.limiters);
         let connection = Arc::new(Connection {
             reference: reference.clone(),
             client,

@@ -117,6 +117,12 @@ fn rejected(error: &zitadel::Error, url: &str) -> Verdict {
             Reason::PermissionDenied,
             format!("the credential may not read users at {url}: {error}"),
         ),
+        // ZITADEL answered, and as ZITADEL: it only asks the operator to slow down (every
+        // request to it now waits for the pause).
+        ErrorKind::RateLimited => Verdict::new(
+            Reason::RateLimited,
+            format!("ZITADEL at {url} rate-limited the check: {error}"),
+        ),
         _ => Verdict::new(
             Reason::ZitadelUnavailable,
             format!("ZITADEL at {url} did not answer as ZITADEL: {error}"),
@@ -199,4 +205,29 @@ pub async fn run(
     .run(reconcile, error_policy, ctx)
     .for_each(|_| async {});
     tokio::join!(namespaced, cluster);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zitadel::{ApiError, GrpcCode, Rpc};
+
+    #[test]
+    fn a_throttled_check_is_rate_limited_not_unavailable() {
+        let error = zitadel::Error::Api(ApiError {
+            rpc: Rpc::ListUsers,
+            status: 429,
+            code: Some(GrpcCode::ResourceExhausted),
+            error_id: None,
+            message: None,
+            retry_after: Some(Duration::from_secs(3)),
+        });
+        let verdict = rejected(&error, "https://zitadel.example.com");
+        assert_eq!(verdict.reason, Reason::RateLimited);
+        assert!(
+            verdict.message.contains("rate-limited"),
+            "{}",
+            verdict.message
+        );
+    }
 }

@@ -42,7 +42,7 @@ use zitadel_user_operator::crd::{
 };
 use zitadel_user_operator::leader::LeaderElectionSettings;
 use zitadel_user_operator::sensitive::Sensitive;
-use zitadel_user_operator::zitadel::{ClientConfig, Credentials, ZitadelClient};
+use zitadel_user_operator::zitadel::{ClientConfig, Credentials, RateLimit, ZitadelClient};
 
 use zitadel_user_operator::fixtures::ORG_ID;
 
@@ -91,6 +91,8 @@ pub struct Options {
     pub concurrency: u16,
     /// Namespaces watched besides the test namespace (created by the harness).
     pub extra_namespaces: Vec<String>,
+    /// `--zitadel-qps` / `--zitadel-burst`.
+    pub zitadel_rate_limit: RateLimit,
 }
 
 impl Default for Options {
@@ -104,6 +106,9 @@ impl Default for Options {
             allow_adoption: true,
             concurrency: 4,
             extra_namespaces: Vec::new(),
+            // Far above what a test sends, so only a test that asks for it is ever limited;
+            // throttled answers still pause it.
+            zitadel_rate_limit: RateLimit::per_second(10_000, 10_000),
         }
     }
 }
@@ -294,6 +299,7 @@ impl Harness {
             credential_check_interval: self.options.credential_check_interval,
             metrics_addr: self.metrics_addr,
             leader_election: self.options.leader_election.clone(),
+            zitadel_rate_limit: self.options.zitadel_rate_limit,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let kube = self.operator_kube.clone();

@@ -13,6 +13,7 @@ use super::auth::{
 };
 use super::base_url::{join_path, parse_base_url};
 use super::error::{ConfigError, Error};
+use super::limiter::{Limiters, RateLimiter};
 use super::rpc::{CallObserver, NoObserver};
 
 /// Header that selects the ZITADEL instance when the URL host is not the instance's public
@@ -67,11 +68,13 @@ impl ClientConfig {
 }
 
 /// A typed client for the ZITADEL v2 user API. Cheap to clone; clones share the connection
-/// pool and the token cache.
+/// pool, the token cache and the rate limiter.
 #[derive(Clone)]
 pub struct ZitadelClient {
     pub(crate) inner: Arc<Inner>,
     pub(crate) observer: Arc<dyn CallObserver>,
+    /// Every HTTP request waits for it; `None` sends at once.
+    pub(crate) limiter: Option<RateLimiter>,
 }
 
 pub(crate) struct Inner {
@@ -87,6 +90,7 @@ impl fmt::Debug for ZitadelClient {
         f.debug_struct("ZitadelClient")
             .field("base_url", &self.inner.base_url.as_str())
             .field("instance_host", &self.inner.instance_host)
+            .field("limiter", &self.limiter)
             .finish_non_exhaustive()
     }
 }
@@ -145,6 +149,7 @@ impl ZitadelClient {
                 auth,
             }),
             observer: Arc::new(NoObserver),
+            limiter: None,
         })
     }
 
@@ -152,6 +157,29 @@ impl ZitadelClient {
     pub fn with_observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
         self.observer = observer;
         self
+    }
+
+    /// Makes every HTTP request (API calls, their retry after a 401, token requests) wait for
+    /// `limiter` first, and pauses it when ZITADEL throttles a request (HTTP 429 or
+    /// ResourceExhausted): every client sharing the limiter then waits for the `Retry-After`
+    /// (see [`RateLimiter::pause`]). The throttled call still fails with its error. Without a
+    /// limiter a client sends at once.
+    pub fn with_rate_limiter(mut self, limiter: RateLimiter) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    /// [`with_rate_limiter`](Self::with_rate_limiter) with the limiter `limiters` holds for this
+    /// client's ZITADEL instance (base URL and instance host), shared with every other client
+    /// of that instance.
+    pub fn with_limiters(self, limiters: &Limiters) -> Self {
+        let limiter = limiters.for_client(&self);
+        self.with_rate_limiter(limiter)
+    }
+
+    /// The limiter every request waits for, if any.
+    pub fn rate_limiter(&self) -> Option<&RateLimiter> {
+        self.limiter.as_ref()
     }
 }
 

@@ -188,7 +188,8 @@ pub enum ErrorKind {
     PermissionDenied,
     /// The credential was rejected (401), also after the one refresh-and-retry.
     Unauthenticated,
-    /// Throttled (429 / ResourceExhausted); see [`Error::retry_after`].
+    /// Throttled (429 / ResourceExhausted, also from the token endpoint); see
+    /// [`Error::retry_after`].
     RateLimited,
     /// Worth retrying later: 5xx, timeouts, connection failures.
     Transient,
@@ -296,14 +297,23 @@ impl Error {
         self.grpc_code() == Some(GrpcCode::Unauthenticated) || self.http_status() == Some(401)
     }
 
-    /// HTTP 429 or ResourceExhausted.
+    /// HTTP 429 or ResourceExhausted, from the API or the token endpoint.
     pub fn is_rate_limited(&self) -> bool {
-        self.grpc_code() == Some(GrpcCode::ResourceExhausted) || self.http_status() == Some(429)
+        match self {
+            Self::Auth(auth) => auth.is_rate_limited(),
+            _ => {
+                self.grpc_code() == Some(GrpcCode::ResourceExhausted)
+                    || self.http_status() == Some(429)
+            }
+        }
     }
 
     /// The server-requested delay (`Retry-After`), when present.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.api().and_then(|api| api.retry_after)
+        match self {
+            Self::Auth(auth) => auth.retry_after(),
+            _ => self.api().and_then(|api| api.retry_after),
+        }
     }
 
     /// The deadline passed.
@@ -340,6 +350,7 @@ impl Error {
             Self::Api(_) => self.api_kind(),
             Self::Transport { .. } | Self::Timeout { .. } => ErrorKind::Transient,
             Self::Auth(auth) if auth.is_outage() => ErrorKind::Transient,
+            Self::Auth(auth) if auth.is_rate_limited() => ErrorKind::RateLimited,
             Self::Auth(_) => ErrorKind::Auth,
             Self::Decode { .. } => ErrorKind::Decode,
             Self::Config(_) => ErrorKind::Config,

@@ -103,10 +103,26 @@ impl fmt::Display for Rpc {
 /// Receives one report per remote call (API call or token request), e.g. to feed metrics.
 ///
 /// `outcome` is `"ok"` or an [`ErrorKind`](super::ErrorKind) label. A call retried once after a
-/// 401 is reported once, with the final outcome and the total time.
+/// 401 is reported once, with the final outcome and the total time, less the time its requests
+/// waited for the client's rate limiter (that time is reported to
+/// [`limiter_waited`](Self::limiter_waited) instead: it is the caller's queue, not ZITADEL's
+/// latency).
+///
+/// The limiter methods have empty defaults, so an observer that only counts calls implements
+/// [`observe`](Self::observe) alone.
 pub trait CallObserver: Send + Sync {
     /// Called when a call finished.
     fn observe(&self, rpc: Rpc, outcome: &'static str, elapsed: Duration);
+
+    /// Called before each HTTP request of a client with a
+    /// [`RateLimiter`](crate::RateLimiter), once it got its turn: how long it waited (zero
+    /// when a token was free). A call can make several requests (a retry after a 401, a token
+    /// request).
+    fn limiter_waited(&self, _rpc: Rpc, _waited: Duration) {}
+
+    /// Called when ZITADEL throttled a request of `rpc` (HTTP 429 or ResourceExhausted) and the
+    /// client's rate limiter was paused for `pause`, for every client sharing it.
+    fn limiter_paused(&self, _rpc: Rpc, _pause: Duration) {}
 }
 
 /// The observer used until [`ZitadelClient::with_observer`](super::ZitadelClient::with_observer).

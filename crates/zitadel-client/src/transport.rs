@@ -1,4 +1,5 @@
-//! One API call: URL, headers, deadline, the single retry after a 401, decoding, observation.
+//! One API call: URL, headers, the rate limiter, deadline, the single retry after a 401,
+//! decoding, observation.
 
 use std::time::{Duration, Instant};
 
@@ -11,6 +12,7 @@ use serde::de::DeserializeOwned;
 use super::base_url::join_path;
 use super::client::{INSTANCE_HOST_HEADER, ZitadelClient};
 use super::error::{DecodeFailure, Error};
+use super::limiter::Gate;
 use super::rpc::Rpc;
 use super::{error_body, retry_after};
 use crate::sensitive::Sensitive;
@@ -112,8 +114,9 @@ impl ZitadelClient {
         R: DeserializeOwned,
     {
         let rpc = endpoint.rpc;
-        self.observed(rpc, async {
-            let response = self.exchange(&endpoint, body).await?;
+        let gate = self.gate();
+        self.observed(rpc, &gate, async {
+            let response = self.exchange(&endpoint, body, &gate).await?;
             let json: &[u8] = if response.body.is_empty() {
                 b"{}"
             } else {
@@ -138,15 +141,23 @@ impl ZitadelClient {
         B: Serialize + ?Sized,
     {
         let rpc = endpoint.rpc;
-        self.observed(rpc, async {
-            self.exchange(&endpoint, body).await.map(drop)
+        let gate = self.gate();
+        self.observed(rpc, &gate, async {
+            self.exchange(&endpoint, body, &gate).await.map(drop)
         })
         .await
     }
 
+    /// What every HTTP request of one call waits on and reports to.
+    fn gate(&self) -> Gate<'_> {
+        Gate::new(self.limiter.as_ref(), &*self.observer)
+    }
+
+    /// Reports the call to the observer, with its time less what it waited for the limiter.
     async fn observed<T>(
         &self,
         rpc: Rpc,
+        gate: &Gate<'_>,
         call: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
         let started = Instant::now();
@@ -155,16 +166,19 @@ impl ZitadelClient {
             Ok(_) => "ok",
             Err(e) => e.kind().as_str(),
         };
-        self.observer.observe(rpc, outcome, started.elapsed());
+        let elapsed = started.elapsed().saturating_sub(gate.waited());
+        self.observer.observe(rpc, outcome, elapsed);
         result
     }
 
     /// Sends the request; after a 401, refreshes the credential and retries once if that
-    /// produced a different token. Returns the 2xx response or the decoded error.
+    /// produced a different token. Returns the 2xx response or the decoded error; a throttled
+    /// answer also pauses the rate limiter for every caller.
     async fn exchange<B>(
         &self,
         endpoint: &Endpoint<'_>,
         body: Option<&B>,
+        gate: &Gate<'_>,
     ) -> Result<RawResponse, Error>
     where
         B: Serialize + ?Sized,
@@ -179,34 +193,46 @@ impl ZitadelClient {
                 reason: "the request cannot be serialised (an unknown enum value?)",
             })?;
         let auth = &self.inner.auth;
-        let token = auth.token(&*self.observer).await?;
-        let mut response = self.send(endpoint, &url, body.as_deref(), &token).await?;
+        let token = auth.token(gate).await?;
+        let mut response = self
+            .send(endpoint, &url, body.as_deref(), &token, gate)
+            .await?;
         if response.status == 401
-            && let Some(fresh) = auth.replace_rejected(&token, &*self.observer).await?
+            && let Some(fresh) = auth.replace_rejected(&token, gate).await?
         {
-            response = self.send(endpoint, &url, body.as_deref(), &fresh).await?;
+            response = self
+                .send(endpoint, &url, body.as_deref(), &fresh, gate)
+                .await?;
         }
         if (200..300).contains(&response.status) {
-            Ok(response)
-        } else {
-            Err(Error::Api(error_body::decode(
-                rpc,
-                response.status,
-                response.retry_after,
-                &response.body,
-            )))
+            return Ok(response);
         }
+        let error = Error::Api(error_body::decode(
+            rpc,
+            response.status,
+            response.retry_after,
+            &response.body,
+        ));
+        // ZITADEL's limits are per client IP (or per instance, for a quota or a blocked
+        // instance), not per object: every other call would hit the same wall.
+        if error.is_rate_limited() {
+            gate.throttled(rpc, error.retry_after());
+        }
+        Err(error)
     }
 
-    /// One HTTP exchange under the request deadline (headers and body).
+    /// One HTTP exchange under the request deadline (headers and body), after its turn at the
+    /// rate limiter: the wait is not part of the deadline, which bounds ZITADEL's answer.
     async fn send(
         &self,
         endpoint: &Endpoint<'_>,
         url: &Url,
         body: Option<&[u8]>,
         token: &Sensitive<String>,
+        gate: &Gate<'_>,
     ) -> Result<RawResponse, Error> {
         let rpc = endpoint.rpc;
+        gate.wait(rpc).await;
         let timeout = self.inner.request_timeout;
         let mut request = self
             .inner

@@ -1,6 +1,7 @@
 //! Authentication of the ZITADEL client against the emulator: PAT files (rotation, re-read
 //! after a 401), the JWT profile (caching, shared refresh, refresh before expiry and after a
-//! 401, audience and token-endpoint failures) and in-memory PATs and keys.
+//! 401, audience and token-endpoint failures, a throttled token endpoint) and in-memory PATs and
+//! keys.
 
 // A failed setup in a test helper panics like a failed assertion; clippy.toml's test exemption
 // reaches only `#[test]` functions, not the helpers.
@@ -10,11 +11,14 @@ mod support;
 
 use std::fs::File;
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use support::{Env, machine, unused_local_url};
-use zitadel_client::{AuthError, Credentials, Error, ErrorKind, Rpc, ZitadelClient};
-use zitadel_emulator::EmulatorConfig;
+use zitadel_client::types::ListUsersRequest;
+use zitadel_client::{
+    AuthError, Credentials, Error, ErrorKind, Limiters, RateLimit, Rpc, ZitadelClient,
+};
+use zitadel_emulator::{EmulatorConfig, Fault};
 
 /// Rewrites `path` with `content` padded to `len` bytes and restores `modified`, so the cheap
 /// stat check cannot see the change and only a 401 can trigger the re-read.
@@ -258,6 +262,49 @@ async fn an_unreachable_token_endpoint_is_transient() {
 
     assert!(err.is_transient(), "{err}");
     assert_eq!(err.kind(), ErrorKind::Transient);
+}
+
+#[tokio::test]
+async fn a_429_from_the_token_endpoint_is_rate_limited_and_pauses_the_api_calls_too() {
+    let env = Env::start().await;
+    let limiters = Limiters::new(RateLimit::per_second(1000, 1000));
+    let (keyed, observer) = env.observed_client(env.config(Credentials::KeyFile(env.key_file())));
+    let keyed = keyed.with_limiters(&limiters);
+    let with_pat = env.admin_client().with_limiters(&limiters);
+    let retry_after = Duration::from_secs(2);
+    env.emulator.inject(
+        Rpc::Token.as_str(),
+        Fault::RateLimited {
+            times: 1,
+            retry_after,
+        },
+    );
+
+    let before = Instant::now();
+    let err = keyed.get_user_by_id("bot").await.unwrap_err();
+
+    let Error::Auth(auth) = &err else {
+        panic!("expected an auth error, got {err}")
+    };
+    assert!(
+        matches!(auth, AuthError::TokenEndpointRateLimited { .. }),
+        "{auth}"
+    );
+    assert!(
+        !auth.is_config_suspect(),
+        "a throttle is no configuration problem"
+    );
+    assert!(err.is_rate_limited() && err.is_transient());
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(err.retry_after(), Some(retry_after));
+    assert_eq!(observer.outcomes(Rpc::Token), ["rate_limited"]);
+    assert_eq!(observer.pauses(Rpc::Token), [retry_after]);
+    // The same ZITADEL throttled the operator: an API call through another client waits too.
+    with_pat
+        .list_users(&ListUsersRequest::default())
+        .await
+        .unwrap();
+    assert!(before.elapsed() >= retry_after, "{:?}", before.elapsed());
 }
 
 // ---- in-memory credentials ---------------------------------------------------------------

@@ -18,7 +18,9 @@ use zitadel_client::types::{
     PatFilter, PhoneCodeDelivery, PhoneVerification, SearchQuery, SetHumanPhone, TextQueryMethod,
     UpdateHuman, UpdateHumanProfile, UpdateUserRequest, UpdateUserType, UserState, UserType,
 };
-use zitadel_client::{AccessCheck, Credentials, Error, ErrorKind, Rpc, ZitadelClient};
+use zitadel_client::{
+    AccessCheck, Credentials, Error, ErrorKind, Limiters, RateLimit, Rpc, ZitadelClient,
+};
 use zitadel_emulator::{EmulatorConfig, Fault, GrpcCode as EmulatedCode};
 
 fn in_a_year() -> Timestamp {
@@ -712,6 +714,79 @@ async fn rate_limiting_reports_retry_after_and_is_not_retried() {
     assert_eq!(err.retry_after(), Some(Duration::from_secs(2)));
     assert_eq!(err.kind().as_str(), "rate_limited");
     assert_eq!(env.emulator.calls(Rpc::GetUserById.as_str()), 1);
+}
+
+// ---- the shared rate limiter ------------------------------------------------------------
+
+#[tokio::test]
+async fn a_429_to_one_client_pauses_the_calls_of_another_client_of_the_instance_until_retry_after()
+{
+    let env = Env::start().await;
+    let limiters = Limiters::new(RateLimit::per_second(1000, 1000));
+    let (throttled, throttled_seen) =
+        env.observed_client(env.config(Credentials::PatFile(env.admin_pat_file())));
+    let throttled = throttled.with_limiters(&limiters);
+    // Another credential: ZITADEL limits the instance (or the IP), not one credential.
+    let other_pat = env.emulator.admin_pat();
+    let (other, other_seen) = env.observed_client(env.config(Credentials::Pat(other_pat.into())));
+    let other = other.with_limiters(&limiters);
+    let retry_after = Duration::from_secs(2);
+    env.emulator.inject(
+        Rpc::GetUserById.as_str(),
+        Fault::RateLimited {
+            times: 1,
+            retry_after,
+        },
+    );
+
+    let before = Instant::now();
+    let err = throttled.get_user_by_id("alice").await.unwrap_err();
+    // The throttled call fails as before: its caller's own retry policy stays in charge.
+    assert!(err.is_rate_limited(), "{err}");
+    assert_eq!(err.retry_after(), Some(retry_after));
+    assert_eq!(throttled_seen.pauses(Rpc::GetUserById), [retry_after]);
+
+    let waiting = tokio::spawn(async move { other.list_users(&ListUsersRequest::default()).await });
+    tokio::time::sleep(retry_after / 4).await;
+    let early_calls = env.emulator.calls(Rpc::ListUsers.as_str());
+    // The pause began after `before`: while less than `retry_after` has passed since, nothing
+    // may have reached ZITADEL.
+    assert!(
+        before.elapsed() >= retry_after || early_calls == 0,
+        "ListUsers reached ZITADEL during the pause"
+    );
+    waiting.await.unwrap().unwrap();
+    assert!(before.elapsed() >= retry_after);
+    assert_eq!(env.emulator.calls(Rpc::ListUsers.as_str()), 1);
+    let waits = other_seen.waits(Rpc::ListUsers);
+    assert_eq!(waits.len(), 1);
+    assert!(waits[0] >= retry_after / 2, "waited {waits:?}");
+}
+
+#[tokio::test]
+async fn a_shared_limiter_caps_the_rate_of_all_clients_together() {
+    let env = Env::start().await;
+    let limiters = Limiters::new(RateLimit::per_second(10, 2));
+    let one = env.admin_client().with_limiters(&limiters);
+    let two = env.admin_client().with_limiters(&limiters);
+
+    let before = Instant::now();
+    let calls = (0..4).flat_map(|_| {
+        [one.clone(), two.clone()]
+            .map(|client| async move { client.list_users(&ListUsersRequest::default()).await })
+    });
+    for result in futures::future::join_all(calls).await {
+        result.unwrap();
+    }
+
+    // Eight requests at 10 per second with a burst of 2: the last one's turn comes six
+    // intervals (600 ms) after the first; without the shared limiter all go at once.
+    assert!(
+        before.elapsed() >= Duration::from_millis(600),
+        "{:?}",
+        before.elapsed()
+    );
+    assert_eq!(env.emulator.calls(Rpc::ListUsers.as_str()), 8);
 }
 
 #[tokio::test]

@@ -81,6 +81,13 @@ pub enum AuthError {
         /// HTTP status.
         status: u16,
     },
+    /// The token endpoint answered 429: ZITADEL throttles the operator (its rate limit, a
+    /// request quota, or a blocked instance). Nothing to fix in the credential.
+    #[error("the token endpoint rate-limited the request (HTTP 429){}", retry_after.map(|d| format!(", retry after {d:?}")).unwrap_or_default())]
+    TokenEndpointRateLimited {
+        /// `Retry-After`, when present.
+        retry_after: Option<Duration>,
+    },
     /// The token endpoint could not be reached.
     #[error("the token endpoint is unreachable")]
     TokenEndpointTransport(#[source] reqwest::Error),
@@ -101,10 +108,25 @@ impl AuthError {
         )
     }
 
-    /// Worth retrying: outages, and 5xx from the token endpoint (which may be an outage even
-    /// though it more often means a rejected assertion).
+    /// The token endpoint answered 429.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, Self::TokenEndpointRateLimited { .. })
+    }
+
+    /// The `Retry-After` of a 429 from the token endpoint.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::TokenEndpointRateLimited { retry_after } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Worth retrying: outages, 429s, and 5xx from the token endpoint (which may be an outage
+    /// even though it more often means a rejected assertion).
     pub fn is_transient(&self) -> bool {
-        self.is_outage() || matches!(self, Self::TokenEndpointServerError { .. })
+        self.is_outage()
+            || self.is_rate_limited()
+            || matches!(self, Self::TokenEndpointServerError { .. })
     }
 
     /// The token endpoint did not answer in time.
@@ -115,6 +137,6 @@ impl AuthError {
     /// A configuration problem is the likely cause (bad file, token, key, issuer or instance
     /// host).
     pub fn is_config_suspect(&self) -> bool {
-        !self.is_outage()
+        !self.is_outage() && !self.is_rate_limited()
     }
 }

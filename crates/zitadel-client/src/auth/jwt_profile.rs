@@ -7,14 +7,16 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use reqwest::Url;
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderValue, RETRY_AFTER};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::error::AuthError;
 use super::key_file::KeySource;
 use crate::error::DecodeFailure;
-use crate::rpc::{CallObserver, Rpc};
+use crate::limiter::Gate;
+use crate::retry_after;
+use crate::rpc::Rpc;
 use crate::sensitive::Sensitive;
 
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -91,15 +93,12 @@ impl JwtProfileSource {
     }
 
     /// The cached token, or a new one when it is missing or close to expiry.
-    pub(crate) async fn token(
-        &self,
-        observer: &dyn CallObserver,
-    ) -> Result<Sensitive<String>, AuthError> {
+    pub(crate) async fn token(&self, gate: &Gate<'_>) -> Result<Sensitive<String>, AuthError> {
         let mut cached = self.cached.lock().await;
         if let Some(current) = cached.as_ref().filter(|c| c.is_fresh(Instant::now())) {
             return Ok(current.token.clone());
         }
-        let fresh = self.fetch(observer).await?;
+        let fresh = self.fetch(gate).await?;
         let token = fresh.token.clone();
         *cached = Some(fresh);
         Ok(token)
@@ -111,20 +110,23 @@ impl JwtProfileSource {
     pub(crate) async fn replace_rejected(
         &self,
         rejected: &Sensitive<String>,
-        observer: &dyn CallObserver,
+        gate: &Gate<'_>,
     ) -> Result<Option<Sensitive<String>>, AuthError> {
         let mut cached = self.cached.lock().await;
         if let Some(current) = cached.as_ref().filter(|c| c.token != *rejected) {
             return Ok(Some(current.token.clone()));
         }
         *cached = None;
-        let fresh = self.fetch(observer).await?;
+        let fresh = self.fetch(gate).await?;
         let token = fresh.token.clone();
         *cached = Some(fresh);
         Ok((token != *rejected).then_some(token))
     }
 
-    async fn fetch(&self, observer: &dyn CallObserver) -> Result<CachedToken, AuthError> {
+    async fn fetch(&self, gate: &Gate<'_>) -> Result<CachedToken, AuthError> {
+        // The token endpoint is the same ZITADEL, under the same limits as the API.
+        gate.wait(Rpc::Token).await;
+        // Signed after the wait, so a long wait cannot age the assertion.
         let assertion = self
             .config
             .key
@@ -135,9 +137,14 @@ impl JwtProfileSource {
         let outcome = match &result {
             Ok(_) => "ok",
             Err(e) if e.is_outage() => "transient",
+            Err(e) if e.is_rate_limited() => "rate_limited",
             Err(_) => "auth",
         };
-        observer.observe(Rpc::Token, outcome, started.elapsed());
+        gate.observer
+            .observe(Rpc::Token, outcome, started.elapsed());
+        if let Err(AuthError::TokenEndpointRateLimited { retry_after }) = &result {
+            gate.throttled(Rpc::Token, *retry_after);
+        }
         result
     }
 
@@ -154,10 +161,15 @@ impl JwtProfileSource {
         let exchange = async {
             let response = request.send().await?;
             let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| retry_after::parse(value, Timestamp::now()));
             let body = response.bytes().await?;
-            Ok::<_, reqwest::Error>((status, body))
+            Ok::<_, reqwest::Error>((status, retry_after, body))
         };
-        let (status, body) = tokio::time::timeout(self.config.timeout, exchange)
+        let (status, retry_after, body) = tokio::time::timeout(self.config.timeout, exchange)
             .await
             .map_err(|_| AuthError::TokenEndpointTimeout(self.config.timeout))?
             .map_err(|e| AuthError::TokenEndpointTransport(e.without_url()))?;
@@ -175,6 +187,7 @@ impl JwtProfileSource {
                         .map_or(DEFAULT_LIFETIME, Duration::from_secs),
                 })
             }
+            429 => Err(AuthError::TokenEndpointRateLimited { retry_after }),
             500.. => Err(AuthError::TokenEndpointServerError { status }),
             _ => Err(AuthError::TokenRejected {
                 status,

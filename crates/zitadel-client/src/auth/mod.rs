@@ -14,7 +14,7 @@ pub use key_file::KeyFile;
 pub(crate) use key_file::KeySource;
 pub(crate) use pat::PatSource;
 
-use super::rpc::CallObserver;
+use crate::limiter::Gate;
 use crate::sensitive::Sensitive;
 
 /// Where the client's credentials come from.
@@ -44,14 +44,11 @@ pub(crate) enum TokenSource {
 }
 
 impl TokenSource {
-    /// The token to send.
-    pub(crate) async fn token(
-        &self,
-        observer: &dyn CallObserver,
-    ) -> Result<Sensitive<String>, AuthError> {
+    /// The token to send. A token request goes through `gate` like any other request.
+    pub(crate) async fn token(&self, gate: &Gate<'_>) -> Result<Sensitive<String>, AuthError> {
         match self {
             Self::Pat(pat) => pat.token().await,
-            Self::JwtProfile(jwt) => jwt.token(observer).await,
+            Self::JwtProfile(jwt) => jwt.token(gate).await,
         }
     }
 
@@ -59,11 +56,11 @@ impl TokenSource {
     pub(crate) async fn replace_rejected(
         &self,
         rejected: &Sensitive<String>,
-        observer: &dyn CallObserver,
+        gate: &Gate<'_>,
     ) -> Result<Option<Sensitive<String>>, AuthError> {
         match self {
             Self::Pat(pat) => pat.replace_rejected(rejected).await,
-            Self::JwtProfile(jwt) => jwt.replace_rejected(rejected, observer).await,
+            Self::JwtProfile(jwt) => jwt.replace_rejected(rejected, gate).await,
         }
     }
 }

@@ -141,10 +141,12 @@ pub fn machine(org_id: &str, user_id: &str) -> CreateUserRequest {
     }
 }
 
-/// Records every observed call.
+/// Records every observed call, limiter wait and limiter pause.
 #[derive(Default)]
 pub struct RecordingObserver {
     calls: Mutex<Vec<(Rpc, &'static str)>>,
+    waits: Mutex<Vec<(Rpc, Duration)>>,
+    pauses: Mutex<Vec<(Rpc, Duration)>>,
 }
 
 impl RecordingObserver {
@@ -163,6 +165,26 @@ impl RecordingObserver {
     pub fn count(&self, rpc: Rpc) -> usize {
         self.outcomes(rpc).len()
     }
+
+    /// How long each request of `rpc` waited for the rate limiter, in order.
+    pub fn waits(&self, rpc: Rpc) -> Vec<Duration> {
+        of_rpc(&self.waits, rpc)
+    }
+
+    /// The limiter pauses requests of `rpc` caused, in order.
+    pub fn pauses(&self, rpc: Rpc) -> Vec<Duration> {
+        of_rpc(&self.pauses, rpc)
+    }
+}
+
+fn of_rpc(records: &Mutex<Vec<(Rpc, Duration)>>, rpc: Rpc) -> Vec<Duration> {
+    records
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .filter(|(observed, _)| *observed == rpc)
+        .map(|(_, duration)| *duration)
+        .collect()
 }
 
 impl CallObserver for RecordingObserver {
@@ -171,5 +193,19 @@ impl CallObserver for RecordingObserver {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push((rpc, outcome));
+    }
+
+    fn limiter_waited(&self, rpc: Rpc, waited: Duration) {
+        self.waits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((rpc, waited));
+    }
+
+    fn limiter_paused(&self, rpc: Rpc, pause: Duration) {
+        self.pauses
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((rpc, pause));
     }
 }
