@@ -34,6 +34,22 @@ pub struct Args {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     pub resyncs: u32,
 
+    /// Delay of every ZITADEL answer in milliseconds: the emulator waits this long before it
+    /// handles each request (token endpoint and errors included), standing in for the network
+    /// and ZITADEL's own work. 0 answers as fast as the emulator can.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub zitadel_latency_ms: u64,
+
+    /// The operator's resync interval in the restart-storm phase, in seconds: long, so that no
+    /// resync falls into its window and the window shows what a start itself costs.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub restart_resync_s: u64,
+
+    /// How long the restart-storm phase is measured, from the operator's start, in seconds
+    /// (longer if the new User takes longer to become Ready).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub restart_window_s: u64,
+
     /// The operator binary; defaults to `zitadel-user-operator` next to this binary
     /// (`target/release/` under `cargo run --release`).
     #[arg(long, value_name = "PATH")]
@@ -56,6 +72,34 @@ impl Args {
     /// The steady-state resync interval.
     pub fn resync(&self) -> Duration {
         Duration::from_millis(self.resync_ms)
+    }
+
+    /// The ZITADEL emulator's delay of every answer.
+    pub fn zitadel_latency(&self) -> Duration {
+        Duration::from_millis(self.zitadel_latency_ms)
+    }
+
+    /// The restart-storm phase's resync interval.
+    pub fn restart_resync(&self) -> Duration {
+        Duration::from_secs(self.restart_resync_s)
+    }
+
+    /// The restart-storm phase's window.
+    pub fn restart_window(&self) -> Duration {
+        Duration::from_secs(self.restart_window_s)
+    }
+
+    /// Flags that parse but cannot be measured together: a restart window as long as its resync
+    /// interval would count resyncs as the cost of the start.
+    pub fn check(&self) -> Result<(), String> {
+        if self.restart_window_s >= self.restart_resync_s {
+            return Err(format!(
+                "--restart-window-s {} must be shorter than --restart-resync-s {}, or resyncs \
+                 fall into the restart window",
+                self.restart_window_s, self.restart_resync_s
+            ));
+        }
+        Ok(())
     }
 
     /// The bound on every wait of the run.
@@ -103,6 +147,32 @@ mod tests {
         assert_eq!(args.resync(), Duration::from_millis(500));
         assert!(args.operator_binary().ends_with("zitadel-user-operator"));
         assert_eq!(args.mix().credentials_percent, 0);
+        assert_eq!(args.zitadel_latency(), Duration::ZERO);
+        assert_eq!(args.restart_resync(), Duration::from_secs(600));
+        assert_eq!(args.restart_window(), Duration::from_secs(60));
+        assert_eq!(args.check(), Ok(()));
+    }
+
+    #[test]
+    fn the_zitadel_latency_is_given_in_milliseconds() {
+        let args = parse(&["--zitadel-latency-ms", "20"]).expect("valid flags");
+        assert_eq!(args.zitadel_latency(), Duration::from_millis(20));
+        assert!(parse(&["--zitadel-latency-ms", "-1"]).is_err());
+    }
+
+    #[test]
+    fn a_restart_window_must_be_shorter_than_the_restart_resync() {
+        let args = |flags: &[&str]| parse(flags).expect("valid flags");
+        assert!(
+            args(&["--restart-window-s", "10", "--restart-resync-s", "11"])
+                .check()
+                .is_ok()
+        );
+        let error = args(&["--restart-window-s", "600"])
+            .check()
+            .expect_err("a window as long as the resync interval");
+        assert!(error.contains("--restart-resync-s 600"), "{error}");
+        assert!(parse(&["--restart-window-s", "0"]).is_err());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `bench`: runs the operator binary against the in-repo emulators and prints throughput, API
-//! calls per user, steady-state cost and memory as Markdown. Timing never fails a run; it
+//! calls per user, the cost of a restart, steady-state cost and memory as Markdown. Timing never fails a run; it
 //! exits non-zero when the run itself cannot complete or a correctness check fails.
 
 mod args;
@@ -20,6 +20,10 @@ use crate::scenario::{Bench, Params};
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    if let Err(error) = args.check() {
+        eprintln!("bench: {error}");
+        return ExitCode::from(2);
+    }
     let params = Params {
         binary: args.operator_binary(),
         cpus: std::thread::available_parallelism().map_or(1, usize::from),
@@ -35,7 +39,7 @@ async fn main() -> ExitCode {
             if results.passed() {
                 ExitCode::SUCCESS
             } else {
-                eprintln!("bench failed: a check failed (see \"5. Checks\" in the report)");
+                eprintln!("bench failed: a check failed (see \"6. Checks\" in the report)");
                 ExitCode::FAILURE
             }
         }

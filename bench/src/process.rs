@@ -4,10 +4,12 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use thiserror::Error;
 use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::measure::cpu::{self, CpuError};
@@ -16,6 +18,9 @@ use crate::measure::metrics::Reconciles;
 
 /// How often a wait polls the process, its log or its endpoints.
 const POLL: Duration = Duration::from_millis(50);
+/// How often `/readyz` is polled until it first answers 200: the resolution of the start-up
+/// time.
+const READY_POLL: Duration = Duration::from_millis(10);
 /// Log lines shown when the operator fails.
 const LOG_TAIL_LINES: usize = 20;
 
@@ -112,6 +117,20 @@ pub struct OperatorProcess {
     metrics_url: String,
     http: reqwest::Client,
     timeout: Duration,
+    /// Just before the process was spawned.
+    spawned_at: Instant,
+    /// When `/readyz` first answered 200, set by `ready_poll`.
+    ready_at: Arc<OnceLock<Instant>>,
+    /// Polls `/readyz` from the moment the HTTP server's address is known until it answers 200.
+    ready_poll: Option<JoinHandle<()>>,
+}
+
+impl Drop for OperatorProcess {
+    fn drop(&mut self) {
+        if let Some(poll) = &self.ready_poll {
+            poll.abort();
+        }
+    }
 }
 
 impl OperatorProcess {
@@ -130,6 +149,7 @@ impl OperatorProcess {
         };
         let log = std::fs::File::create(&launch.log).map_err(spawn_error(&launch.log))?;
         let log_err = log.try_clone().map_err(spawn_error(&launch.log))?;
+        let spawned_at = Instant::now();
         let child = Command::new(&launch.binary)
             // A clean environment: no proxy variables (loopback only), no stray operator
             // settings from the caller's shell.
@@ -171,11 +191,39 @@ impl OperatorProcess {
             metrics_url: String::new(),
             http,
             timeout: launch.timeout,
+            spawned_at,
+            ready_at: Arc::default(),
+            ready_poll: None,
         };
         let address = process.metrics_address().await?;
         process.metrics_url = format!("http://{address}");
+        process.ready_poll = Some(process.poll_readiness());
         process.wait_healthy().await?;
         Ok(process)
+    }
+
+    /// From spawning the process until `/readyz` first answered 200; `None` while it has not.
+    pub fn ready_after(&self) -> Option<Duration> {
+        self.ready_at
+            .get()
+            .map(|at| at.saturating_duration_since(self.spawned_at))
+    }
+
+    /// Starts polling `/readyz` every [`READY_POLL`] until it answers 200 and records when.
+    fn poll_readiness(&self) -> JoinHandle<()> {
+        let http = self.http.clone();
+        let url = format!("{}/readyz", self.metrics_url);
+        let ready_at = Arc::clone(&self.ready_at);
+        tokio::spawn(async move {
+            loop {
+                let response = http.get(&url).send().await;
+                if response.is_ok_and(|r| r.status().is_success()) {
+                    let _ = ready_at.set(Instant::now());
+                    return;
+                }
+                tokio::time::sleep(READY_POLL).await;
+            }
+        })
     }
 
     /// The process id.

@@ -99,6 +99,33 @@ impl ReadyWatch {
         }
         Ok(ready)
     }
+
+    /// Waits until the user `name` was Ready, returning when it first was (other users' first
+    /// Ready, e.g. of users Ready before the watch started, are skipped). Fails when the
+    /// operator exits or after `timeout`.
+    pub async fn wait_for(
+        &mut self,
+        name: &str,
+        operator: &mut OperatorProcess,
+        timeout: Duration,
+    ) -> Result<Instant, ReadyError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if Instant::now() >= deadline {
+                return Err(ReadyError::Timeout {
+                    ready: 0,
+                    expected: 1,
+                    timeout,
+                });
+            }
+            match tokio::time::timeout(ALIVE_CHECK, self.first_ready.recv()).await {
+                Ok(Some((ready, at))) if ready == name => return Ok(at),
+                Ok(Some(_other)) => {}
+                Ok(None) => return Err(ReadyError::WatchEnded),
+                Err(_quiet) => operator.check_alive()?,
+            }
+        }
+    }
 }
 
 impl Drop for ReadyWatch {

@@ -53,6 +53,16 @@ impl Kind {
         }
     }
 
+    /// A few words for the summary table.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Self::ReturnCode => "ReturnCode human",
+            Self::Machine => "machine",
+            Self::Metadata => "metadata human",
+            Self::Credentials => "machine with credentials",
+        }
+    }
+
     /// Short description for the report.
     pub fn label(self) -> &'static str {
         match self {
@@ -94,28 +104,33 @@ impl Mix {
 
     /// The `index`-th user of the mix, in organization `org_id`.
     pub fn user(self, index: u32, org_id: &str) -> User {
-        let name = name(index);
-        let human = |verification| {
-            UserBuilder::human(&name)
-                .given_name("Bench")
-                .family_name(&format!("User {index}"))
-                .email(&format!("{name}@bench.example"), verification)
-        };
-        let machine = || UserBuilder::machine(&name).machine_name(&format!("{name} machine"));
-        let builder = match self.kind(index) {
-            Kind::ReturnCode => human(EmailVerification::ReturnCode),
-            Kind::Metadata => (0..METADATA_ENTRIES)
-                .fold(human(EmailVerification::Verified), |builder, i| {
-                    builder.metadata(&format!("key-{i}"), &format!("value {i} of {name}"))
-                }),
-            Kind::Machine => machine(),
-            Kind::Credentials => machine()
-                .pat(PAT_NAME, PAT_LIFETIME.0, PAT_LIFETIME.1)
-                .key(KEY_NAME, KEY_LIFETIME.0, KEY_LIFETIME.1)
-                .client_secret(),
-        };
-        builder.namespace(NAMESPACE).organization(org_id).build()
+        user(self.kind(index), index, org_id)
     }
+}
+
+/// A user of `kind` named after `index`, in organization `org_id`.
+pub fn user(kind: Kind, index: u32, org_id: &str) -> User {
+    let name = name(index);
+    let human = |verification| {
+        UserBuilder::human(&name)
+            .given_name("Bench")
+            .family_name(&format!("User {index}"))
+            .email(&format!("{name}@bench.example"), verification)
+    };
+    let machine = || UserBuilder::machine(&name).machine_name(&format!("{name} machine"));
+    let builder = match kind {
+        Kind::ReturnCode => human(EmailVerification::ReturnCode),
+        Kind::Metadata => (0..METADATA_ENTRIES)
+            .fold(human(EmailVerification::Verified), |builder, i| {
+                builder.metadata(&format!("key-{i}"), &format!("value {i} of {name}"))
+            }),
+        Kind::Machine => machine(),
+        Kind::Credentials => machine()
+            .pat(PAT_NAME, PAT_LIFETIME.0, PAT_LIFETIME.1)
+            .key(KEY_NAME, KEY_LIFETIME.0, KEY_LIFETIME.1)
+            .client_secret(),
+    };
+    builder.namespace(NAMESPACE).organization(org_id).build()
 }
 
 /// Name of the `index`-th user.

@@ -1,4 +1,4 @@
-//! Percentiles of per-user durations.
+//! Percentiles of per-user durations, and the least time latency allows.
 
 use std::time::Duration;
 
@@ -13,6 +13,14 @@ pub fn percentile(samples: &[Duration], p: f64) -> Option<Duration> {
     // Nearest rank: the smallest value with at least p% of the samples at or below it.
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
+}
+
+/// The least time `calls` ZITADEL calls can take when each answer waits `latency` and at most
+/// `concurrency` reconciles (each making its calls one after the other) run at once:
+/// `calls × latency / concurrency`, i.e. N·k·L/c for N users making k calls each.
+pub fn lower_bound(calls: u64, latency: Duration, concurrency: u16) -> Duration {
+    let nanos = latency.as_nanos() * u128::from(calls) / u128::from(concurrency.max(1));
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
 /// Milliseconds with one decimal, for the report.
@@ -43,6 +51,19 @@ mod tests {
         assert_eq!(
             percentile(&samples, 100.0),
             Some(Duration::from_millis(100))
+        );
+    }
+
+    #[test]
+    fn the_lower_bound_spreads_every_calls_latency_over_the_concurrency() {
+        assert_eq!(
+            lower_bound(800, Duration::from_millis(20), 4),
+            Duration::from_secs(4)
+        );
+        assert_eq!(lower_bound(800, Duration::ZERO, 4), Duration::ZERO);
+        assert_eq!(
+            lower_bound(3, Duration::from_millis(10), 1),
+            Duration::from_millis(30)
         );
     }
 

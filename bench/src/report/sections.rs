@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use super::table::Table;
-use super::{ratio, seconds};
-use crate::measure::counts::ApiCounts;
+use super::{percent, ratio, seconds, times};
+use crate::measure::counts::{ApiCounts, RpcCounts, is_read_rpc};
 use crate::measure::cpu::cpu_seconds;
-use crate::measure::latency::{millis, percentile};
+use crate::measure::latency::{lower_bound, millis, percentile};
 use crate::measure::memory::mib;
 use crate::measure::metrics::Reconciles;
 use crate::scenario::{LISTING_RPCS, Params, ProcessEnd, Results};
@@ -34,16 +34,21 @@ pub fn header(params: &Params) -> String {
     };
     format!(
         "# zitadel-user-operator benchmark\n\n\
-         - Command: `cargo run --release -p bench -- --users {}{credentials_flag} --concurrency {} --resync-ms {} --resyncs {}`\n\
+         - Command: `cargo run --release -p bench -- --users {}{credentials_flag} --concurrency {} --resync-ms {} --resyncs {} --zitadel-latency-ms {} --restart-resync-s {} --restart-window-s {}`\n\
          - Machine: {} CPUs (nproc); operator binary `{}` (a separate process)\n\
-         - Emulators: Kubernetes API and ZITADEL, in the benchmark process, on 127.0.0.1\n\
+         - Emulators: Kubernetes API and ZITADEL, in the benchmark process, on 127.0.0.1; ZITADEL \
+         delays every answer by {} ms\n\
          - Users: {kinds}{build}\n",
         args.users,
         args.concurrency,
         args.resync_ms,
         args.resyncs,
+        args.zitadel_latency_ms,
+        args.restart_resync_s,
+        args.restart_window_s,
         params.cpus,
         params.binary.display(),
+        args.zitadel_latency_ms,
     )
 }
 
@@ -67,13 +72,42 @@ pub fn throughput(results: &Results) -> String {
     }
     format!(
         "## 1. Creation throughput\n\n\
-         All {users} Users created at once were Ready after {} ({:.1} users/s).\n\
+         All {users} Users created at once were Ready after {} ({:.1} users/s).{}\n\
          Time to Ready per user, from its create request to the first watch event showing \
          `Ready=True` for its generation:\n\n{}",
         seconds(creation.elapsed),
         f64::from(users) / creation.elapsed.as_secs_f64().max(f64::EPSILON),
+        lower_bound_sentence(results)
+            .map(|sentence| format!(" {sentence}"))
+            .unwrap_or_default(),
         table.render()
     )
+}
+
+/// With a ZITADEL latency: the least time the measured calls allow, N·k·L/c, and how far the
+/// measured time is above it; `None` without latency.
+pub fn lower_bound_sentence(results: &Results) -> Option<String> {
+    let args = &results.params.args;
+    let latency = args.zitadel_latency();
+    if latency.is_zero() {
+        return None;
+    }
+    let creation = &results.creation;
+    let calls = creation.counts.zitadel.values().sum::<usize>() as u64;
+    let bound = lower_bound(calls, latency, args.concurrency);
+    Some(format!(
+        "With every ZITADEL answer delayed by L = {} ms, the {calls} ZITADEL calls (k = {} per \
+         user) allow no less than N·k·L/c = {} × {} × {} ms / {} = {}; the measured time is {} \
+         that lower bound.",
+        args.zitadel_latency_ms,
+        ratio(calls, u64::from(args.users)),
+        args.users,
+        ratio(calls, u64::from(args.users)),
+        args.zitadel_latency_ms,
+        args.concurrency,
+        seconds(bound),
+        times(creation.elapsed, bound),
+    ))
 }
 
 fn latency_row(label: &str, samples: &[Duration]) -> Vec<String> {
@@ -114,12 +148,73 @@ pub fn creation_calls(results: &Results) -> String {
     format!(
         "## 2. API calls per user during creation\n\n\
          Reconciles: {} ({} per user). CreateUser calls beyond one per user: {} \
-         (a repeated CreateUser gets \"user id taken\" and the operator recovers the user).\n\n{}\n{}{credentials}",
+         (a repeated CreateUser gets \"user id taken\" and the operator recovers the user).\n\n{}\n{}\n{}{credentials}",
         describe_reconciles(&creation.reconciles),
         ratio(creation.reconciles.total(), users),
         creates.saturating_sub(users),
         zitadel_table(&creation.counts, &[("per user", users)]),
+        kind_table(results),
         kube_table(&creation.counts, &[("per user", users)]),
+    )
+}
+
+/// ZITADEL calls per user for each kind of user, from the user each call names.
+fn kind_table(results: &Results) -> String {
+    let creation = &results.creation;
+    let by_kind = &creation.by_kind;
+    let mut table = Table::new(&[
+        "users",
+        "count",
+        "ZITADEL calls",
+        "per user",
+        "reads / writes per user",
+        "per user by RPC",
+    ]);
+    let mut row = |label: &str, users: usize, calls: &RpcCounts| {
+        let users = users as u64;
+        let total = calls.values().sum::<usize>() as u64;
+        let reads = calls
+            .iter()
+            .filter(|(rpc, _)| is_read_rpc(rpc))
+            .map(|(_, count)| *count as u64)
+            .sum::<u64>();
+        let by_rpc = calls
+            .iter()
+            .map(|(rpc, count)| format!("{rpc} {}", ratio(*count as u64, users)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        table.row(vec![
+            label.to_owned(),
+            users.to_string(),
+            total.to_string(),
+            ratio(total, users),
+            format!("{} / {}", ratio(reads, users), ratio(total - reads, users)),
+            by_rpc,
+        ]);
+    };
+    row(
+        "all (target: at most 1.2 per user)",
+        results.params.args.users as usize,
+        &creation.counts.zitadel,
+    );
+    for (kind, (users, calls)) in &by_kind.kinds {
+        row(kind.label(), *users, calls);
+    }
+    let unattributed = by_kind.unattributed.values().sum::<usize>();
+    let unattributed_note = if unattributed == 0 {
+        "none".to_owned()
+    } else {
+        by_kind
+            .unattributed
+            .iter()
+            .map(|(rpc, count)| format!("{count} {rpc}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "ZITADEL calls by the kind of user they are for (the user id in the call; calls naming \
+         no benchmark user, e.g. ListUsers: {unattributed_note}):\n\n{}",
+        table.render()
     )
 }
 
@@ -159,14 +254,82 @@ pub fn checks(results: &Results) -> String {
         table.row(vec![check.name.clone(), check.checked.to_string(), result]);
     }
     format!(
-        "## 5. Checks\n\n\
+        "## 6. Checks\n\n\
          What the operator must have done whatever the timing; a failed check makes the run exit \
          non-zero after this report (\"checked\" counts users, or API calls for the phases).\n\n{}",
         table.render()
     )
 }
 
-/// Phase 3: the restart and the steady state.
+/// Phase 3: the restart storm.
+pub fn restart_storm(results: &Results) -> String {
+    let args = &results.params.args;
+    let users = u64::from(args.users);
+    let storm = &results.storm;
+    let new = &storm.new_user;
+    let ready_users = &storm.ready_users;
+    let mut table = Table::new(&[
+        "calls in the window",
+        "ZITADEL calls",
+        "% of users",
+        "ZITADEL writes",
+        "Kubernetes requests",
+        "Kubernetes writes",
+    ]);
+    let mut row = |label: String, counts: &ApiCounts, share: String| {
+        table.row(vec![
+            label,
+            counts.zitadel.values().sum::<usize>().to_string(),
+            share,
+            counts.zitadel_writes().to_string(),
+            counts.kube_total().to_string(),
+            counts.kube_writes().to_string(),
+        ]);
+    };
+    let ready_calls = ready_users.zitadel.values().sum::<usize>() as u64;
+    row(
+        format!("the {users} Ready users"),
+        ready_users,
+        format!("{} (target: at most 5 %)", percent(ready_calls, users)),
+    );
+    row(
+        format!("the new User `{}`", new.name),
+        &new.counts,
+        "-".to_owned(),
+    );
+    format!(
+        "## 3. Restart storm\n\n\
+         Another operator process, with a resync interval of {} so that no resync falls into the \
+         window, took over the {users} Ready users: `/readyz` answered 200 {} after its start. \
+         Right after it watched Users and Secrets ({} after its start), one new User was created \
+         (`{}`, {}): **Ready after {}** from its create request (target: at most 2 s with a 20 ms \
+         ZITADEL latency; this run: {} ms).\n\n\
+         Window: {} from the process start, {} (the new User's included); the Kubernetes \
+         requests include the process's initial lists and watches. The new User's calls \
+         are told apart by its ZITADEL user id and, on Kubernetes, by the objects a request names \
+         (the User, its Secret, its Events); creates name no object in the request log and count \
+         as its own, and a check (section 6) confirms every Secret and Event created in the \
+         window is the new User's.\n\n{}\n\
+         The Ready users' calls in the window:\n\n{}\n{}",
+        whole_seconds(storm.resync),
+        storm
+            .end
+            .ready_after
+            .map_or_else(|| "never (within the phase)".to_owned(), seconds),
+        seconds(new.created_after_start),
+        new.name,
+        new.kind.label(),
+        seconds(new.time_to_ready),
+        args.zitadel_latency_ms,
+        seconds(storm.window),
+        describe_reconciles(&storm.reconciles),
+        table.render(),
+        zitadel_table(ready_users, &[("per Ready user", users)]),
+        kube_table(ready_users, &[("per Ready user", users)]),
+    )
+}
+
+/// Phase 4: the restart and the steady state.
 pub fn steady(results: &Results) -> String {
     let args = &results.params.args;
     let users = u64::from(args.users);
@@ -174,8 +337,8 @@ pub fn steady(results: &Results) -> String {
     let user_resyncs = users * u64::from(args.resyncs);
     let reconciles = steady.reconciles.total();
     format!(
-        "## 3. Steady state\n\n\
-         Restart: a second operator process (resync {} ms) started and reconciled {} times in {} \
+        "## 4. Steady state\n\n\
+         Restart: another operator process (resync {} ms) started and reconciled {} times in {} \
          (users already Ready): {} ZITADEL calls ({} writes) and {} Kubernetes requests ({} writes) \
          per user, including its initial lists and watches.\n\n\
          Then counters were reset and {} resync intervals were measured ({}): {} \
@@ -208,21 +371,24 @@ pub fn steady(results: &Results) -> String {
     )
 }
 
-/// Phase 4: resident memory of both operator processes.
+/// Phase 5: start-up time, resident memory and CPU of every operator process.
 pub fn memory(results: &Results) -> String {
     let mut table = Table::new(&[
         "operator process",
         "measured",
+        "start-up to /readyz 200",
         "VmRSS",
         "VmHWM (peak)",
         "CPU since start",
         "/readyz",
         "exit after SIGTERM",
     ]);
-    let mut row = |name: &str, when: &str, end: &ProcessEnd| {
+    let mut row = |name: String, when: &str, end: &ProcessEnd| {
         table.row(vec![
-            name.to_owned(),
+            name,
             when.to_owned(),
+            end.ready_after
+                .map_or_else(|| "not ready".to_owned(), seconds),
             mib(end.memory.current_kib),
             mib(end.memory.peak_kib),
             cpu_seconds(end.cpu),
@@ -231,22 +397,40 @@ pub fn memory(results: &Results) -> String {
         ]);
     };
     row(
-        "creation (resync 1h)",
+        "creation (resync 1h)".to_owned(),
         "after all Ready",
         &results.creation.end,
     );
     row(
-        "restart + steady",
+        format!(
+            "restart storm (resync {})",
+            whole_seconds(results.storm.resync)
+        ),
+        "after the window",
+        &results.storm.end,
+    );
+    row(
+        format!(
+            "restart + steady (resync {} ms)",
+            results.params.args.resync_ms
+        ),
         "after the steady window",
         &results.steady.end,
     );
     format!(
-        "## 4. Memory and CPU\n\n{}\n\
+        "## 5. Memory and CPU\n\n\
+         Start-up to `/readyz` 200: from spawning the process to the first 200 of `/readyz`, \
+         polled every 10 ms (the operator is ready once its caches are filled).\n\n{}\n\
          CPU time (user + system) of the benchmark process itself, i.e. both emulators, the Ready \
          watch and the creating client, from the first create request to the last Ready: {}.\n",
         table.render(),
         cpu_seconds(results.creation.emulators_cpu)
     )
+}
+
+/// A duration given in whole seconds (a flag's value), e.g. `600 s`.
+fn whole_seconds(duration: Duration) -> String {
+    format!("{} s", duration.as_secs())
 }
 
 fn describe_reconciles(reconciles: &Reconciles) -> String {

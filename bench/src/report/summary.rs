@@ -1,10 +1,10 @@
 //! The compact summary table at the end of the report.
 
 use super::table::Table;
-use super::{ratio, seconds};
+use super::{percent, ratio, seconds, times};
 use crate::measure::counts::ApiCounts;
 use crate::measure::cpu::cpu_seconds;
-use crate::measure::latency::{millis, percentile};
+use crate::measure::latency::{lower_bound, millis, percentile};
 use crate::measure::memory::mib;
 use crate::scenario::{LISTING_RPCS, Results};
 use crate::users::Kind;
@@ -13,7 +13,8 @@ use crate::users::Kind;
 pub fn summary(results: &Results) -> String {
     let args = &results.params.args;
     let users = u64::from(args.users);
-    let (creation, steady) = (&results.creation, &results.steady);
+    let (creation, storm, steady) = (&results.creation, &results.storm, &results.steady);
+    let storm_calls = storm.ready_users.zitadel.values().sum::<usize>();
     let user_resyncs = users * u64::from(args.resyncs);
     let samples: Vec<_> = creation.time_to_ready.iter().map(|(_, d)| *d).collect();
     let at = |p| percentile(&samples, p).map_or_else(|| "-".to_owned(), millis);
@@ -38,7 +39,8 @@ pub fn summary(results: &Results) -> String {
         (
             "parameters",
             format!(
-                "{} users{}, concurrency {}, resync {} ms × {}",
+                "{} users{}, concurrency {}, resync {} ms × {}, ZITADEL latency {} ms, restart \
+                 storm resync {} s, window {} s",
                 args.users,
                 match args.machine_credentials {
                     0 => String::new(),
@@ -46,7 +48,10 @@ pub fn summary(results: &Results) -> String {
                 },
                 args.concurrency,
                 args.resync_ms,
-                args.resyncs
+                args.resyncs,
+                args.zitadel_latency_ms,
+                args.restart_resync_s,
+                args.restart_window_s
             ),
         ),
         ("machine", format!("{} CPUs", results.params.cpus)),
@@ -63,6 +68,16 @@ pub fn summary(results: &Results) -> String {
             format!("{} / {}", at(50.0), at(95.0)),
         ),
         (
+            "creation: lower bound N·k·L/c (measured / bound)",
+            if args.zitadel_latency_ms == 0 {
+                "- (no ZITADEL latency)".to_owned()
+            } else {
+                let calls = creation.counts.zitadel.values().sum::<usize>() as u64;
+                let bound = lower_bound(calls, args.zitadel_latency(), args.concurrency);
+                format!("{} ({})", seconds(bound), times(creation.elapsed, bound))
+            },
+        ),
+        (
             "creation: reconciles per user",
             ratio(creation.reconciles.total(), users),
         ),
@@ -75,12 +90,41 @@ pub fn summary(results: &Results) -> String {
             ),
         ),
         (
+            "creation: ZITADEL calls per user by kind (target: at most 1.2 on average)",
+            creation
+                .by_kind
+                .kinds
+                .iter()
+                .map(|(kind, (count, calls))| {
+                    let total = calls.values().sum::<usize>() as u64;
+                    format!("{} {}", kind.short_label(), ratio(total, *count as u64))
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (
             "creation: Kubernetes requests per user (writes)",
             format!(
                 "{} ({})",
                 per_user(creation.counts.kube_total()),
                 per_user(creation.counts.kube_writes())
             ),
+        ),
+        (
+            "restart storm: ZITADEL calls for the Ready users in the window (target: at most 5 % of users)",
+            format!("{} ({})", storm_calls, percent(storm_calls as u64, users)),
+        ),
+        (
+            "restart storm: Kubernetes requests / writes for the Ready users in the window",
+            format!(
+                "{} / {}",
+                storm.ready_users.kube_total(),
+                storm.ready_users.kube_writes()
+            ),
+        ),
+        (
+            "restart storm: new User Ready after (target: at most 2 s at L = 20 ms)",
+            seconds(storm.new_user.time_to_ready),
         ),
         (
             "steady: reconciles per user per resync",
@@ -119,6 +163,25 @@ pub fn summary(results: &Results) -> String {
             ),
         ),
         (
+            "start-up to /readyz 200: creation / restart storm / steady",
+            [creation.end, storm.end, steady.end]
+                .iter()
+                .map(|end| {
+                    end.ready_after
+                        .map_or_else(|| "not ready".to_owned(), seconds)
+                })
+                .collect::<Vec<_>>()
+                .join(" / "),
+        ),
+        (
+            "RSS after the restart storm (peak)",
+            format!(
+                "{} ({})",
+                mib(storm.end.memory.current_kib),
+                mib(storm.end.memory.peak_kib)
+            ),
+        ),
+        (
             "RSS after steady state (peak)",
             format!(
                 "{} ({})",
@@ -128,7 +191,10 @@ pub fn summary(results: &Results) -> String {
         ),
         (
             "exit after SIGTERM",
-            format!("{} / {}", creation.end.exit, steady.end.exit),
+            format!(
+                "{} / {} / {}",
+                creation.end.exit, storm.end.exit, steady.end.exit
+            ),
         ),
     ];
     if credential_users > 0 {

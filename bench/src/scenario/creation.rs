@@ -1,13 +1,15 @@
 //! Phases 1 and 2: every user created at once; time to Ready and API calls per user.
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use kube::api::PostParams;
+use kube::ResourceExt;
+use kube::api::{ListParams, PostParams};
 use tokio::time::Instant;
 
 use super::{Bench, ProcessEnd, ScenarioError};
-use crate::measure::counts::ApiCounts;
+use crate::measure::counts::{ApiCounts, CallsByKind};
 use crate::measure::cpu;
 use crate::measure::metrics::Reconciles;
 use crate::ready::ReadyWatch;
@@ -20,7 +22,7 @@ const NO_RESYNC: Duration = Duration::from_secs(3600);
 /// a large directory would be, without one connection per user.
 const CREATE_PARALLELISM: usize = 32;
 /// Time after the last Ready for trailing requests (events) to land before counting.
-const SETTLE: Duration = Duration::from_millis(500);
+pub const SETTLE: Duration = Duration::from_millis(500);
 
 /// What creating the users cost.
 #[derive(Debug)]
@@ -31,6 +33,8 @@ pub struct Creation {
     pub time_to_ready: Vec<(Kind, Duration)>,
     /// API calls during the phase.
     pub counts: ApiCounts,
+    /// The ZITADEL calls of `counts` by the kind of user they were for.
+    pub by_kind: CallsByKind,
     /// CPU time this process (both emulators, the watch and the creating client) used from
     /// the first create request to the last Ready.
     pub emulators_cpu: Duration,
@@ -73,6 +77,7 @@ pub async fn run(bench: &Bench) -> Result<Creation, ScenarioError> {
     let counts = ApiCounts::snapshot(&bench.env.zitadel, &bench.env.kube);
     let reconciles = operator.reconciles().await?.since(&before);
     let end = ProcessEnd::measure_and_stop(operator).await?;
+    let by_kind = CallsByKind::of(&counts, &user_kinds(bench).await?);
     let mix = bench.params.args.mix();
     let time_to_ready = created_at
         .into_iter()
@@ -85,10 +90,29 @@ pub async fn run(bench: &Bench) -> Result<Creation, ScenarioError> {
         elapsed: last_ready - started,
         time_to_ready,
         counts,
+        by_kind,
         emulators_cpu,
         reconciles,
         end,
     })
+}
+
+/// The kind of every benchmark user, by the ZITADEL user id in its status.
+async fn user_kinds(bench: &Bench) -> Result<BTreeMap<String, Kind>, ScenarioError> {
+    let mix = bench.params.args.mix();
+    let kinds: HashMap<String, Kind> = (0..bench.params.args.users)
+        .map(|index| (users::name(index), mix.kind(index)))
+        .collect();
+    let listed = bench.users().list(&ListParams::default()).await?;
+    Ok(listed
+        .items
+        .iter()
+        .filter_map(|user| {
+            let kind = kinds.get(&user.name_any())?;
+            let id = user.status.as_ref()?.user_id.clone()?;
+            Some((id, *kind))
+        })
+        .collect())
 }
 
 /// Creates every user of the mix, returning when each create request was sent.

@@ -1,9 +1,11 @@
 //! The benchmark run: emulators in this process, the operator binary as a child process, and
-//! three phases (creation, restart, steady state), each measured from the emulators' counters,
-//! the operator's `/metrics` and `/proc`.
+//! its phases (creation; a restart storm with a long resync interval and one new User; a
+//! restart and the steady state with a short resync interval), each measured from the
+//! emulators' counters, the operator's `/metrics` and `/proc`.
 
 mod creation;
 mod steady;
+mod storm;
 mod verify;
 
 use std::path::PathBuf;
@@ -18,6 +20,7 @@ use zitadel_user_operator::crd::User;
 
 pub use creation::Creation;
 pub use steady::{Restart, Steady};
+pub use storm::RestartStorm;
 pub use verify::{Check, LISTING_RPCS};
 
 use crate::args::Args;
@@ -82,9 +85,12 @@ pub struct Results {
     pub params: Params,
     /// Phase 1 and 2: creating every user.
     pub creation: Creation,
-    /// Between phases: a second operator process taking over the Ready users.
+    /// Phase 3: an operator process with a long resync interval taking over the Ready users
+    /// while one new User is created.
+    pub storm: RestartStorm,
+    /// Between phases: another operator process taking over the Ready users.
     pub restart: Restart,
-    /// Phase 3: resyncs of Ready users.
+    /// Phase 4: resyncs of Ready users.
     pub steady: Steady,
     /// What the operator must have done, checked after the phases.
     pub checks: Vec<Check>,
@@ -100,6 +106,8 @@ impl Results {
 /// The memory of one operator process, its readiness probe and how it ended.
 #[derive(Clone, Copy, Debug)]
 pub struct ProcessEnd {
+    /// From spawning it until `/readyz` first answered 200; `None` if it never did in its phase.
+    pub ready_after: Option<Duration>,
     /// Resident memory at the end of its phase.
     pub memory: Memory,
     /// CPU time it used from its start to the end of its phase.
@@ -117,8 +125,10 @@ impl ProcessEnd {
         let memory = operator.memory()?;
         let cpu = operator.cpu()?;
         let ready_probe = operator.readiness_probe().await;
+        let ready_after = operator.ready_after();
         let exit = operator.stop().await?;
         Ok(Self {
+            ready_after,
             memory,
             cpu,
             ready_probe,
@@ -146,6 +156,9 @@ impl Bench {
             list_delay: LIST_DELAY,
         };
         let env = DevEnv::start(&options).await?;
+        // devenv starts ZITADEL with the default (zero) latency; set before the operator's first
+        // call.
+        env.zitadel.set_latency(params.args.zitadel_latency());
         let client = kube::Client::try_from(kube::Config::new(env.kube.url().parse()?))?;
         Ok(Self {
             env,
@@ -167,6 +180,12 @@ impl Bench {
         if credential_users > 0 {
             checks.push(verify::credentials(&self, "after creation").await?);
         }
+        let storm = storm::run(&self).await?;
+        checks.push(verify::no_changes(
+            "restart storm, the Ready users",
+            &storm.ready_users,
+        ));
+        checks.push(storm.objects.clone());
         let (restart, steady) = steady::run(&self).await?;
         checks.push(verify::no_changes("restart", &restart.counts));
         checks.push(verify::no_changes("steady state", &steady.counts));
@@ -176,6 +195,7 @@ impl Bench {
         Ok(Results {
             params: self.params,
             creation,
+            storm,
             restart,
             steady,
             checks,

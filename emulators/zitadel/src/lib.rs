@@ -1,6 +1,7 @@
 //! An emulator of ZITADEL's v2 user API (REST / grpc-gateway surface) for tests, a local quickstart
 //! and benchmarks: users, metadata, codes, machine credentials, PAT and JWT-profile
-//! authentication, an eventually consistent ListUsers, fault injection and inspection helpers.
+//! authentication, an eventually consistent ListUsers, a configurable latency on every answer,
+//! fault injection and inspection helpers.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -26,6 +27,7 @@ mod validation;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::Timestamp;
 use tokio::net::TcpListener;
@@ -186,6 +188,17 @@ impl ZitadelEmulator {
         self.shared.lock().credentials.expire_access_tokens();
     }
 
+    /// Makes every answer from now on wait `latency` (see [`EmulatorConfig::latency`]); calls
+    /// already waiting keep the latency they started with.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.lock().latency = latency;
+    }
+
+    /// What every answer waits now.
+    pub fn latency(&self) -> Duration {
+        self.shared.lock().latency
+    }
+
     /// Queues a fault for the next calls of `rpc` (e.g. `"CreateUser"`, `"GetUserByID"`, `"Token"`).
     pub fn inject(&self, rpc: &str, fault: Fault) {
         self.shared.lock().faults.push(rpc, fault);
@@ -206,10 +219,19 @@ impl ZitadelEmulator {
         self.shared.lock().calls.clone()
     }
 
+    /// Requests per user they name, then per RPC name: the user id in the path, the id a
+    /// CreateUser creates (or is refused because it is taken), and the user id filter of a
+    /// ListKeys or ListPersonalAccessTokens. Calls that name no user (ListUsers, the token
+    /// endpoint, a CreateUser failing validation) are only in [`call_counts`](Self::call_counts).
+    pub fn call_counts_by_user(&self) -> BTreeMap<String, BTreeMap<String, usize>> {
+        self.shared.lock().calls_by_user.clone()
+    }
+
     /// Sets every call counter back to zero, and the in-flight peak to what is in flight now.
     pub fn reset_call_counts(&self) {
         let mut state = self.shared.lock();
         state.calls.clear();
+        state.calls_by_user.clear();
         state.peak_in_flight = state.in_flight;
     }
 

@@ -23,6 +23,9 @@ struct Args {
     /// How far ListUsers lags behind writes, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     list_delay_ms: u64,
+    /// Delay every answer (token endpoint and errors included) by this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
     /// Require this instance domain (Host or x-zitadel-instance-host); issuer becomes https://<domain>.
     #[arg(long)]
     instance_domain: Option<String>,
@@ -40,6 +43,7 @@ async fn main() -> std::io::Result<()> {
     let config = EmulatorConfig {
         bind: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
         list_delay: Duration::from_millis(args.list_delay_ms),
+        latency: Duration::from_millis(args.latency_ms),
         instance_domain: args.instance_domain,
         ..EmulatorConfig::default()
     };

@@ -1,13 +1,14 @@
-//! The HTTP server: routes (§13 REST paths), the per-RPC middleware (call counting, instance
-//! check, faults, authentication) and a hyper connection loop that can drop a connection after
+//! The HTTP server: routes (§13 REST paths), the per-RPC middleware (call counting, latency,
+//! instance check, faults, authentication) and a hyper connection loop that can drop a connection after
 //! a request was applied (the lost-response fault).
 
+use std::collections::BTreeMap;
 use std::future::pending;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::handler::Handler;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
@@ -26,6 +27,8 @@ use crate::handlers::{AppState, codes, create, credentials, list, metadata, toke
 
 /// RPC name of the token endpoint (for faults and call counts).
 pub const TOKEN_RPC: &str = "Token";
+/// RPC name of CreateUser, which its handler counts for the user it creates.
+pub const CREATE_USER_RPC: &str = "CreateUser";
 
 /// Lets a handler ask its connection task to close the TCP connection without answering.
 #[derive(Clone, Default)]
@@ -38,7 +41,7 @@ pub fn router(shared: AppState) -> Router {
     Router::new()
         .route(
             "/v2/users/new",
-            post(create::create_user.layer(rpc("CreateUser"))),
+            post(create::create_user.layer(rpc(CREATE_USER_RPC))),
         )
         .route("/v2/users", post(list::list_users.layer(rpc("ListUsers"))))
         .route(
@@ -150,21 +153,39 @@ impl Drop for InFlight {
     }
 }
 
-/// Runs around every RPC: count, check the instance, apply a queued fault, authenticate.
+/// Runs around every RPC: count (per RPC, and per user when the path names one), wait the
+/// configured latency, check the instance, apply a queued fault, authenticate.
 async fn rpc_middleware(
     State((shared, rpc)): State<(AppState, &'static str)>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
-    let fault = {
+    let (mut parts, body) = request.into_parts();
+    // Routes without a `{user_id}` have no such parameter; routing already matched, so the
+    // extraction does not fail for the routes of this router.
+    let path_user = Path::<BTreeMap<String, String>>::from_request_parts(&mut parts, &())
+        .await
+        .ok()
+        .and_then(|Path(mut params)| params.remove("user_id"));
+    let mut request = Request::from_parts(parts, body);
+    let (latency, instance_ok, fault) = {
         let mut state = shared.lock();
         *state.calls.entry(rpc.to_owned()).or_default() += 1;
-        if !instance_matches(shared.config.instance_domain.as_deref(), request.headers()) {
-            return instance_not_found().into_response();
+        if let Some(user_id) = &path_user {
+            state.count_user_call(user_id, rpc);
         }
-        state.faults.take(rpc)
+        let instance_ok =
+            instance_matches(shared.config.instance_domain.as_deref(), request.headers());
+        let fault = instance_ok.then(|| state.faults.take(rpc)).flatten();
+        (state.latency, instance_ok, fault)
     };
     let _in_flight = (rpc != TOKEN_RPC).then(|| InFlight::enter(&shared));
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if !instance_ok {
+        return instance_not_found().into_response();
+    }
     let mut drop_after_apply = false;
     match fault {
         Some(FaultAction::Fail(code)) => return injected_failure(rpc, code),

@@ -16,6 +16,7 @@ use crate::errors::{ApiError, GrpcCode};
 use crate::protojson::enums::{AccessTokenType, Gender, UserState};
 use crate::protojson::timestamp;
 use crate::random;
+use crate::server::CREATE_USER_RPC;
 use crate::state::metadata;
 use crate::state::users::{
     Email, EmulatedUser, Human, IdpLink, Machine, PasswordInfo, PendingCode, Phone, Profile,
@@ -139,10 +140,15 @@ pub async fn create_user(
 
     let mut state = shared.lock();
     let user_id = match &request.user_id {
-        Some(id) if state.users.contains_key(id) => return Err(id_reused(&kind)),
         Some(id) => id.clone(),
         None => unused_id(|id| state.users.contains_key(id)),
     };
+    // The middleware counted the call; the path names no user, so it is counted for the user
+    // here, also when the id is refused (a retried CreateUser).
+    state.count_user_call(&user_id, CREATE_USER_RPC);
+    if state.users.contains_key(&user_id) {
+        return Err(id_reused(&kind));
+    }
     // The emulator checks the organization on both paths (ZITADEL's machine path may not).
     if !state.orgs.contains_key(&request.organization_id) {
         return Err(ApiError::zitadel(

@@ -308,6 +308,17 @@ impl CredentialFilter {
     }
 }
 
+impl ListCredentialsRequest {
+    /// Counts the call for the users its filters name (a listing of one user's credentials).
+    fn count_for_users(&self, state: &mut State, rpc: &str) {
+        for filter in &self.filters {
+            if let Some(user) = &filter.user_id_filter {
+                state.count_user_call(&user.id, rpc);
+            }
+        }
+    }
+}
+
 fn list(request: ListCredentialsRequest, caller: &Caller, rows: Vec<Row>) -> Reply {
     let limit = request.pagination.applied_limit(100)?;
     let mut visible = Vec::new();
@@ -359,8 +370,9 @@ pub async fn list_keys(
     Extension(caller): Extension<Caller>,
     ProtoJson(request): ProtoJson<ListCredentialsRequest>,
 ) -> Reply {
-    let rows = shared
-        .lock()
+    let mut state = shared.lock();
+    request.count_for_users(&mut state, "ListKeys");
+    let rows = state
         .credentials
         .keys
         .values()
@@ -374,6 +386,7 @@ pub async fn list_keys(
             expiration_date: key.expiration_date,
         })
         .collect();
+    drop(state);
     list(request, &caller, rows)
 }
 
@@ -383,8 +396,9 @@ pub async fn list_pats(
     Extension(caller): Extension<Caller>,
     ProtoJson(request): ProtoJson<ListCredentialsRequest>,
 ) -> Reply {
-    let rows = shared
-        .lock()
+    let mut state = shared.lock();
+    request.count_for_users(&mut state, "ListPersonalAccessTokens");
+    let rows = state
         .credentials
         .pats
         .values()
@@ -396,5 +410,6 @@ pub async fn list_pats(
             expiration_date: pat.expiration_date,
         })
         .collect();
+    drop(state);
     list(request, &caller, rows)
 }

@@ -10,6 +10,7 @@ pub mod users;
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration;
 
 use jiff::Timestamp;
 
@@ -35,11 +36,15 @@ pub struct Shared {
 impl Shared {
     /// Creates empty state.
     pub fn new(config: EmulatorConfig, issuer: String) -> Self {
+        let state = State {
+            latency: config.latency,
+            ..State::default()
+        };
         Self {
             config,
             issuer,
             admin_key_file: OnceLock::new(),
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
         }
     }
 
@@ -63,6 +68,11 @@ pub struct State {
     pub credentials: Credentials,
     /// Requests per RPC name.
     pub calls: BTreeMap<String, usize>,
+    /// Requests per user they name (the path's user id, the id CreateUser creates or is refused,
+    /// a listing's user id filter), then per RPC name.
+    pub calls_by_user: BTreeMap<String, BTreeMap<String, usize>>,
+    /// What every answer waits before the request is handled (see [`EmulatorConfig::latency`]).
+    pub latency: Duration,
     /// API requests being handled right now (the token endpoint excluded).
     pub in_flight: usize,
     /// The most API requests ever handled at once since the last reset.
@@ -77,6 +87,12 @@ impl State {
     pub fn next_sequence(&mut self) -> u64 {
         self.sequence += 1;
         self.sequence
+    }
+
+    /// Counts a call of `rpc` for the user `user_id` it names.
+    pub fn count_user_call(&mut self, user_id: &str, rpc: &str) {
+        let calls = self.calls_by_user.entry(user_id.to_owned()).or_default();
+        *calls.entry(rpc.to_owned()).or_default() += 1;
     }
 
     /// The current sequence (ListUsers' `processedSequence`).

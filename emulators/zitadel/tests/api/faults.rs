@@ -1,9 +1,10 @@
 use std::time::{Duration, Instant};
 
+use reqwest::Method;
 use serde_json::json;
-use zitadel_emulator::{Fault, GrpcCode};
+use zitadel_emulator::{EmulatorConfig, Fault, GrpcCode};
 
-use crate::common::{Fixture, human_request, with};
+use crate::common::{Fixture, config, human_request, with};
 
 #[tokio::test]
 async fn a_failure_fault_answers_the_code_for_the_next_n_calls() {
@@ -71,6 +72,32 @@ async fn latency_delays_the_answer() {
     let started = Instant::now();
     fx.list(json!({})).await.ok();
     assert!(started.elapsed() >= Duration::from_millis(200));
+}
+
+#[tokio::test]
+async fn a_configured_latency_delays_every_answer_until_it_is_changed() {
+    let latency = Duration::from_millis(250);
+    let fx = Fixture::with_config(EmulatorConfig {
+        latency,
+        ..config()
+    })
+    .await;
+    assert_eq!(fx.emulator.latency(), latency);
+    let started = Instant::now();
+    fx.list(json!({})).await.ok();
+    fx.get("/v2/users/nobody")
+        .await
+        .assert_error(404, 5, "QUERY-Dfbg2");
+    fx.send(Method::GET, "/v2/users/nobody", None, None).await;
+    assert!(
+        started.elapsed() >= latency * 3,
+        "answers, errors and unauthenticated calls all wait: {:?}",
+        started.elapsed()
+    );
+    fx.emulator.set_latency(Duration::ZERO);
+    let started = Instant::now();
+    fx.list(json!({})).await.ok();
+    assert!(started.elapsed() < latency, "{:?}", started.elapsed());
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 use zitadel_emulator::{Fault, GrpcCode, UserState};
 
-use crate::common::{Fixture, b64, future};
+use crate::common::{Fixture, b64, future, machine_request, with};
 
 #[tokio::test]
 async fn calls_are_counted_per_rpc_including_failures() {
@@ -24,6 +24,45 @@ async fn calls_are_counted_per_rpc_including_failures() {
     assert_eq!(fx.emulator.call_counts().get("GetUserByID"), Some(&1));
     fx.emulator.reset_call_counts();
     assert_eq!(fx.emulator.calls("ListUsers"), 0);
+}
+
+#[tokio::test]
+async fn calls_are_counted_per_user_they_name() {
+    let fx = Fixture::start().await;
+    let body = with(machine_request(&fx.org), "userId", json!("u1"));
+    fx.create_ok(body.clone()).await;
+    fx.create(body).await.assert_error(400, 9, "COMMAND-k2una");
+    fx.get("/v2/users/u1").await.ok();
+    fx.post("/v2/users/u1/metadata/search", json!({}))
+        .await
+        .ok();
+    fx.post(
+        "/v2/users/keys/search",
+        json!({"filters": [{"userIdFilter": {"id": "u1"}}]}),
+    )
+    .await
+    .ok();
+    fx.get("/v2/users/nobody").await;
+    fx.list(json!({})).await.ok();
+    let by_user = fx.emulator.call_counts_by_user();
+    let u1: Vec<(&str, usize)> = by_user["u1"]
+        .iter()
+        .map(|(rpc, count)| (rpc.as_str(), *count))
+        .collect();
+    assert_eq!(
+        u1,
+        [
+            ("CreateUser", 2),
+            ("GetUserByID", 1),
+            ("ListKeys", 1),
+            ("ListUserMetadata", 1)
+        ],
+        "a refused CreateUser still names its user"
+    );
+    assert_eq!(by_user["nobody"].get("GetUserByID"), Some(&1));
+    assert_eq!(by_user.len(), 2, "ListUsers names no user");
+    fx.emulator.reset_call_counts();
+    assert!(fx.emulator.call_counts_by_user().is_empty());
 }
 
 #[tokio::test]
