@@ -26,6 +26,12 @@ pub struct Args {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
 
+    /// The operator's ZITADEL rate limit in calls per second (`ZITADEL_QPS`, burst the same).
+    /// High by default so the benchmark measures the operator, not its limiter; pass the
+    /// operator's default (20) to see a production-like run.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub zitadel_qps: u32,
+
     /// The operator's resync interval in the steady-state phase, in milliseconds.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..))]
     pub resync_ms: u64,

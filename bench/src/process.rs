@@ -99,6 +99,8 @@ pub struct Launch {
     pub namespace: String,
     /// `RECONCILE_CONCURRENCY`.
     pub concurrency: u16,
+    /// `ZITADEL_QPS` and `ZITADEL_BURST`.
+    pub zitadel_qps: u32,
     /// `RESYNC_INTERVAL`.
     pub resync: Duration,
     /// `CREDENTIAL_CHECK_INTERVAL`: how often machine credentials are listed.
@@ -157,6 +159,8 @@ impl OperatorProcess {
             .env("KUBECONFIG", &launch.kubeconfig)
             .env("POD_NAMESPACE", &launch.namespace)
             .env("RECONCILE_CONCURRENCY", launch.concurrency.to_string())
+            .env("ZITADEL_QPS", launch.zitadel_qps.to_string())
+            .env("ZITADEL_BURST", launch.zitadel_qps.to_string())
             .env(
                 "RESYNC_INTERVAL",
                 format!("{}ms", launch.resync.as_millis()),
@@ -400,6 +404,7 @@ mod tests {
             kubeconfig: PathBuf::new(),
             namespace: String::new(),
             concurrency: 1,
+            zitadel_qps: 1,
             resync: Duration::from_secs(1),
             credential_check: Duration::from_secs(1),
             log: PathBuf::new(),

@@ -34,13 +34,14 @@ pub fn header(params: &Params) -> String {
     };
     format!(
         "# zitadel-user-operator benchmark\n\n\
-         - Command: `cargo run --release -p bench -- --users {}{credentials_flag} --concurrency {} --resync-ms {} --resyncs {} --zitadel-latency-ms {} --restart-resync-s {} --restart-window-s {}`\n\
+         - Command: `cargo run --release -p bench -- --users {}{credentials_flag} --concurrency {} --zitadel-qps {} --resync-ms {} --resyncs {} --zitadel-latency-ms {} --restart-resync-s {} --restart-window-s {}`\n\
          - Machine: {} CPUs (nproc); operator binary `{}` (a separate process)\n\
          - Emulators: Kubernetes API and ZITADEL, in the benchmark process, on 127.0.0.1; ZITADEL \
          delays every answer by {} ms\n\
          - Users: {kinds}{build}\n",
         args.users,
         args.concurrency,
+        args.zitadel_qps,
         args.resync_ms,
         args.resyncs,
         args.zitadel_latency_ms,

@@ -240,6 +240,7 @@ impl Bench {
             kubeconfig: self.env.kubeconfig.clone(),
             namespace: devenv::OPERATOR_NAMESPACE.to_owned(),
             concurrency: self.params.args.concurrency,
+            zitadel_qps: self.params.args.zitadel_qps,
             resync,
             credential_check: CREDENTIAL_CHECK,
             log: self.dir.path().join(log_name),
