@@ -20,8 +20,7 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::api::ObjectMeta;
 use zitadel_user_operator::crd::{
-    ClusterZitadelConnection, ClusterZitadelConnectionSpec, ConnectionCredentialType,
-    ConnectionCredentials, ConnectionSettings, SecretKeySelector,
+    ClusterZitadelConnection, ClusterZitadelConnectionSpec, ConnectionSettings,
 };
 
 /// The organization id the files in `examples/` use.
@@ -199,21 +198,11 @@ async fn create_default_connection(
         .create(&PostParams::default(), &secret)
         .await?;
     let spec = ClusterZitadelConnectionSpec {
-        connection: ConnectionSettings {
-            url: url.to_owned(),
-            instance_host: None,
-            issuer: None,
-            timeout: None,
-            credentials: ConnectionCredentials {
-                secret_ref: SecretKeySelector {
-                    name: CREDENTIALS_SECRET.to_owned(),
-                    key: PAT_KEY.to_owned(),
-                },
-                r#type: ConnectionCredentialType::PersonalAccessToken,
-            },
-            organizations: vec![EXAMPLES_ORG_ID.to_owned()],
-            allow_adoption: false,
-        },
+        connection: ConnectionSettings::personal_access_token(
+            url,
+            (CREDENTIALS_SECRET, PAT_KEY),
+            vec![EXAMPLES_ORG_ID.to_owned()],
+        ),
         allowed_namespaces: Some(LabelSelector::default()),
     };
     Api::<ClusterZitadelConnection>::all(client.clone())

@@ -54,6 +54,32 @@ pub struct ConnectionSettings {
     pub allow_adoption: bool,
 }
 
+impl ConnectionSettings {
+    /// A connection to the ZITADEL at `url` for `organizations`, authenticated with the personal
+    /// access token under `key` of the Secret `secret`; default timeout, no adoption.
+    pub fn personal_access_token(
+        url: &str,
+        (secret, key): (&str, &str),
+        organizations: Vec<String>,
+    ) -> Self {
+        Self {
+            url: url.to_owned(),
+            instance_host: None,
+            issuer: None,
+            timeout: None,
+            credentials: ConnectionCredentials {
+                secret_ref: SecretKeySelector {
+                    name: secret.to_owned(),
+                    key: key.to_owned(),
+                },
+                r#type: ConnectionCredentialType::PersonalAccessToken,
+            },
+            organizations,
+            allow_adoption: false,
+        }
+    }
+}
+
 /// Where the operator's credential for a connection is.
 #[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]

@@ -36,9 +36,8 @@ use tokio::task::JoinHandle;
 use zitadel_emulator::{EmulatorConfig, ZitadelEmulator};
 use zitadel_user_operator::config::OperatorConfig;
 use zitadel_user_operator::crd::{
-    ClusterZitadelConnection, ClusterZitadelConnectionSpec, ConnectionCredentialType,
-    ConnectionCredentials, ConnectionKind, ConnectionRef, ConnectionSettings, ConnectionStatus,
-    SecretKeySelector, User, ZitadelConnection, ZitadelConnectionSpec,
+    ClusterZitadelConnection, ClusterZitadelConnectionSpec, ConnectionKind, ConnectionRef,
+    ConnectionSettings, ConnectionStatus, User, ZitadelConnection, ZitadelConnectionSpec,
 };
 use zitadel_user_operator::leader::LeaderElectionSettings;
 use zitadel_user_operator::sensitive::Sensitive;
@@ -961,21 +960,8 @@ pub async fn zitadel_emulator(list_delay: Duration, org_id: &str) -> ZitadelEmul
 /// Settings of a connection to the ZITADEL at `url` for `organizations`, with the PAT under
 /// [`CREDENTIAL_KEY`] of the Secret `secret`; no adoption, the default timeout.
 pub fn pat_connection(url: &str, secret: &str, organizations: &[&str]) -> ConnectionSettings {
-    ConnectionSettings {
-        url: url.to_owned(),
-        instance_host: None,
-        issuer: None,
-        timeout: None,
-        credentials: ConnectionCredentials {
-            secret_ref: SecretKeySelector {
-                name: secret.to_owned(),
-                key: CREDENTIAL_KEY.to_owned(),
-            },
-            r#type: ConnectionCredentialType::PersonalAccessToken,
-        },
-        organizations: organizations.iter().map(|o| (*o).to_owned()).collect(),
-        allow_adoption: false,
-    }
+    let organizations = organizations.iter().map(|o| (*o).to_owned()).collect();
+    ConnectionSettings::personal_access_token(url, (secret, CREDENTIAL_KEY), organizations)
 }
 
 /// A client of the ZITADEL at `url` with `pat`, to act as a console user or check ZITADEL's side.
