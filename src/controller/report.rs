@@ -35,14 +35,7 @@ pub async fn report(
     let api: Api<User> = Api::namespaced(ctx.kube.clone(), &identity.namespace);
     write_status(&api, user, &status).await?;
     publish(ctx, &user.object_ref(&()), &notes(progress, verdict)).await;
-    ctx.metrics.set_user(
-        ObjectKey {
-            namespace: identity.namespace.clone(),
-            name: identity.name.clone(),
-        },
-        verdict.is_ready(),
-        status.state.map_or("Unknown", UserState::as_str),
-    );
+    set_gauge(ctx, identity, verdict.is_ready(), status.state);
     Ok(())
 }
 
@@ -53,7 +46,10 @@ pub fn report_unchanged(ctx: &Context, identity: &Identity, user: &User) {
     let ready = status
         .and_then(|s| ready_condition(&s.conditions))
         .is_some_and(|c| c.status == "True");
-    let state = status.and_then(|s| s.state);
+    set_gauge(ctx, identity, ready, status.and_then(|s| s.state));
+}
+
+fn set_gauge(ctx: &Context, identity: &Identity, ready: bool, state: Option<UserState>) {
     ctx.metrics.set_user(
         ObjectKey {
             namespace: identity.namespace.clone(),
