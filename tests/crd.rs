@@ -72,29 +72,37 @@ fn committed_crd_yaml_matches_the_rust_types() {
     );
 }
 
+/// Whether the first version has the status subresource, and its printer column names.
+fn status_and_columns(
+    crd: &k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+) -> (bool, Vec<&str>) {
+    let version = &crd.spec.versions[0];
+    let status = version
+        .subresources
+        .as_ref()
+        .and_then(|s| s.status.as_ref())
+        .is_some();
+    let columns = version
+        .additional_printer_columns
+        .iter()
+        .flatten()
+        .map(|c| c.name.as_str())
+        .collect();
+    (status, columns)
+}
+
 #[test]
 fn crd_is_namespaced_with_short_name_category_and_status_subresource() {
     let crd = User::crd();
     assert_eq!(crd.spec.scope, "Namespaced");
     assert_eq!(crd.spec.names.short_names, Some(vec!["zuser".to_owned()]));
     assert_eq!(crd.spec.names.categories, Some(vec!["zitadel".to_owned()]));
-    let version = &crd.spec.versions[0];
-    assert!(
-        version
-            .subresources
-            .as_ref()
-            .and_then(|s| s.status.as_ref())
-            .is_some()
-    );
-    let columns: Vec<_> = version
-        .additional_printer_columns
-        .iter()
-        .flatten()
-        .map(|c| c.name.as_str())
-        .collect();
     assert_eq!(
-        columns,
-        ["Type", "Organization", "User ID", "State", "Ready", "Age"]
+        status_and_columns(&crd),
+        (
+            true,
+            vec!["Type", "Organization", "User ID", "State", "Ready", "Age"]
+        )
     );
 }
 
@@ -111,21 +119,10 @@ fn connections_are_namespaced_and_cluster_scoped_with_short_names_and_a_ready_co
             Some(vec![short_name.to_owned()])
         );
         assert_eq!(crd.spec.names.categories, Some(vec!["zitadel".to_owned()]));
-        let version = &crd.spec.versions[0];
-        assert!(
-            version
-                .subresources
-                .as_ref()
-                .and_then(|s| s.status.as_ref())
-                .is_some()
+        assert_eq!(
+            status_and_columns(&crd),
+            (true, vec!["URL", "Ready", "Reason", "Age"])
         );
-        let columns: Vec<_> = version
-            .additional_printer_columns
-            .iter()
-            .flatten()
-            .map(|c| c.name.as_str())
-            .collect();
-        assert_eq!(columns, ["URL", "Ready", "Reason", "Age"]);
     }
 }
 
