@@ -12,7 +12,7 @@ use thiserror::Error;
 
 use crate::config::OperatorConfig;
 use crate::controller::{
-    self, Backoff, Context, CredentialChecks, Freshness, RecentlyCreated, Settings,
+    self, Backoff, Context, CredentialChecks, Freshness, RecentlyCreated, Rosters, Settings,
 };
 use crate::http::{self, Health, HttpError};
 use crate::leader;
@@ -79,6 +79,7 @@ pub async fn run(
         recently_created: RecentlyCreated::default(),
         credential_checks: CredentialChecks::default(),
         freshness: Freshness::default(),
+        rosters: Rosters::default(),
         metrics: metrics.clone(),
         reconcile_slots: tokio::sync::Semaphore::new(usize::from(config.concurrency.max(1))),
         settings: Settings {

@@ -1,5 +1,6 @@
 //! End-to-end: what the operator spends on ZITADEL. A created user is not read back, the
-//! operator's own writes cost no ZITADEL call, and a restart does not re-read Ready users.
+//! operator's own writes cost no ZITADEL call, a restart does not re-read Ready users, and a
+//! resync lists the organization instead of reading each user.
 //!
 //! Emulated mode only: the tests count the emulator's calls.
 
@@ -8,6 +9,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
+
+use std::time::Duration;
 
 use support::e2e::{Harness, Options, operator_recorded_requests};
 use zitadel_user_operator::fixtures::UserBuilder;
@@ -120,5 +123,51 @@ async fn a_restart_compares_no_ready_user_at_once_but_a_changed_or_new_one_right
     assert!(
         harness.emulators().zitadel.calls("ListUserMetadata") <= 2,
         "{counts:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_resync_lists_the_organization_and_reads_metadata_only_where_the_user_manages_it() {
+    let resync = Duration::from_millis(1500);
+    let harness = Harness::start_with(Options {
+        resync_interval: resync,
+        ..Options::default()
+    })
+    .await;
+    for name in ["alice", "bob", "carol"] {
+        harness.create(UserBuilder::human(name).build()).await;
+    }
+    harness
+        .create(UserBuilder::human("dana").metadata("team", "blue").build())
+        .await;
+    for name in ["alice", "bob", "carol", "dana"] {
+        harness.wait_ready(name).await;
+    }
+    let zitadel = &harness.emulators().zitadel;
+    zitadel.reset_call_counts();
+
+    // Every user's resync falls due within 1.1 intervals (the jitter) of its last comparison.
+    tokio::time::sleep(resync.mul_f64(1.6)).await;
+
+    let counts = zitadel.call_counts();
+    assert_eq!(
+        zitadel.calls("GetUserByID"),
+        0,
+        "no user read by id: {counts:?}"
+    );
+    let listings = zitadel.calls("ListUsers");
+    assert!(
+        (1..=2).contains(&listings),
+        "one listing per interval: {counts:?}"
+    );
+    let metadata_reads = zitadel.calls("ListUserMetadata");
+    assert!(
+        (1..=2).contains(&metadata_reads),
+        "only dana's metadata, once per resync: {counts:?}"
+    );
+    assert_eq!(
+        counts.values().sum::<usize>(),
+        listings + metadata_reads,
+        "reads only: {counts:?}"
     );
 }

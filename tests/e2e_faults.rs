@@ -235,10 +235,12 @@ async fn a_steady_state_makes_no_writes_to_kubernetes_or_zitadel() {
     emulators.zitadel.reset_call_counts();
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
-    let reads = emulators.zitadel.calls("GetUserByID");
+    // Resyncs list the organization and read the metadata of `bot` alone (it manages some).
+    let listings = emulators.zitadel.calls("ListUsers");
+    let metadata_reads = emulators.zitadel.calls("ListUserMetadata");
     assert!(
-        reads >= 4,
-        "resyncs happened ({reads} reads), so the test can see writes"
+        listings >= 2 && metadata_reads >= 4,
+        "resyncs happened ({listings} listings, {metadata_reads} metadata reads), so the test can see writes"
     );
     for rpc in NOT_IN_A_STEADY_STATE {
         assert_eq!(emulators.zitadel.calls(rpc), 0, "{rpc} in a steady state");

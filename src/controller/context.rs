@@ -6,6 +6,7 @@ use kube::runtime::events::Recorder;
 
 use super::backoff::Backoff;
 use super::freshness::Freshness;
+use super::roster::Rosters;
 use crate::metrics::Metrics;
 use crate::tenancy::connections::Connections;
 
@@ -116,6 +117,8 @@ pub struct Context {
     pub credential_checks: CredentialChecks,
     /// When each managed user is next compared with ZITADEL.
     pub freshness: Freshness,
+    /// The latest listing of each organization's users, for resyncs.
+    pub rosters: Rosters,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// One permit per reconcile that may run at once, shared by every watched namespace so

@@ -1,11 +1,11 @@
-//! When a managed `User` is compared with ZITADEL again.
+//! When a managed `User` is compared with ZITADEL again, and how closely.
 //!
-//! A comparison reads the ZITADEL user (GetUserByID and ListUserMetadata). After one, nothing
-//! in ZITADEL is expected to change until the resync, so the reconciles that the operator's own
-//! writes trigger meanwhile (its Secret, the finalizer) read nothing: they find the same
-//! [`Inputs`] and wait for the due time. Any change to the inputs (a spec edit, a reissue or
-//! rotate request, the Secret edited or deleted by someone else, the connection changed)
-//! compares at once.
+//! After a comparison nothing in ZITADEL is expected to change until the resync, so the
+//! reconciles that the operator's own writes trigger meanwhile (its Secret, the finalizer) read
+//! nothing: they find the same [`Inputs`] and wait for the due time. Any change to the inputs (a
+//! spec edit, a reissue or rotate request, the Secret edited or deleted by someone else, the
+//! connection changed) reads the user itself at once. When only time has passed, the resync
+//! looks for drift in a listing of the organization ([`super::roster`]).
 //!
 //! The record lives in memory. After a start, a `User` already Ready for its generation gets
 //! its first comparison at a random point within the resync interval, so a restart does not
@@ -48,18 +48,26 @@ impl Inputs {
     }
 }
 
-/// The last comparison's inputs and when the next one is due.
+/// The last comparison's inputs, when it ended and when the next one is due.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Compared {
     inputs: Inputs,
+    /// `None` for the first due time of a `User` this process has not compared yet.
+    at: Option<Instant>,
     due: Instant,
 }
 
-/// Whether a reconcile compares with ZITADEL.
+/// Whether a reconcile compares with ZITADEL, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
-    /// Read ZITADEL and converge.
+    /// Something the outcome depends on changed (or nothing is recorded): read the user.
     Compare,
+    /// Only time passed since the comparison that ended at `since` (`None`: before this process
+    /// started): a listing of the organization started after it shows any drift.
+    Resync {
+        /// When the last comparison ended.
+        since: Option<Instant>,
+    },
     /// Nothing can have changed: look again at this instant.
     WaitUntil(Instant),
 }
@@ -87,8 +95,13 @@ impl Freshness {
 
     /// Records a comparison of `uid` that ended with `inputs`; the next is due after `delay`.
     pub fn compared(&self, uid: &str, inputs: Inputs, delay: Duration) {
-        let due = Instant::now() + delay;
-        self.lock().insert(uid.to_owned(), Compared { inputs, due });
+        let now = Instant::now();
+        let record = Compared {
+            inputs,
+            at: Some(now),
+            due: now + delay,
+        };
+        self.lock().insert(uid.to_owned(), record);
     }
 
     /// Forgets `uid`: its reconcile failed, or the `User` is gone.
@@ -113,11 +126,13 @@ fn decide(
 ) -> (Next, Option<Compared>) {
     match last {
         Some(last) if last.inputs == *inputs && now < last.due => (Next::WaitUntil(last.due), None),
+        Some(last) if last.inputs == *inputs => (Next::Resync { since: last.at }, None),
         Some(_) => (Next::Compare, None),
         None if settled => (
             Next::WaitUntil(first_due),
             Some(Compared {
                 inputs: inputs.clone(),
+                at: None,
                 due: first_due,
             }),
         ),
@@ -154,16 +169,17 @@ mod tests {
         *ORIGIN.get_or_init(Instant::now) + Duration::from_secs(seconds)
     }
 
-    fn compared(secret: &str, due: u64) -> Compared {
+    fn compared(secret: &str, ended: Option<u64>, due: u64) -> Compared {
         Compared {
             inputs: inputs(secret),
+            at: ended.map(at),
             due: at(due),
         }
     }
 
     #[test]
     fn the_operators_own_write_before_the_resync_compares_nothing() {
-        let last = compared("owned 5", 600);
+        let last = compared("owned 5", Some(0), 600);
         let (next, record) = decide(Some(&last), &inputs("owned 5"), true, at(1), at(300));
         assert_eq!(next, Next::WaitUntil(at(600)));
         assert_eq!(record, None);
@@ -171,7 +187,7 @@ mod tests {
 
     #[test]
     fn a_changed_input_compares_at_once() {
-        let last = compared("owned 5", 600);
+        let last = compared("owned 5", Some(0), 600);
         for changed in [
             inputs("owned 6"),
             inputs("absent"),
@@ -190,17 +206,24 @@ mod tests {
     }
 
     #[test]
-    fn the_due_time_compares() {
-        let last = compared("absent", 600);
+    fn the_due_time_resyncs_from_a_listing_made_after_the_last_comparison() {
+        let last = compared("absent", Some(0), 600);
         let (next, _) = decide(Some(&last), &inputs("absent"), true, at(600), at(900));
-        assert_eq!(next, Next::Compare);
+        assert_eq!(next, Next::Resync { since: Some(at(0)) });
+    }
+
+    #[test]
+    fn the_first_due_time_after_a_start_resyncs_from_any_listing() {
+        let first = compared("absent", None, 123);
+        let (next, _) = decide(Some(&first), &inputs("absent"), true, at(123), at(300));
+        assert_eq!(next, Next::Resync { since: None });
     }
 
     #[test]
     fn a_settled_user_first_seen_after_a_start_waits_until_its_random_first_due_time() {
         let (next, record) = decide(None, &inputs("absent"), true, at(0), at(123));
         assert_eq!(next, Next::WaitUntil(at(123)));
-        assert_eq!(record, Some(compared("absent", 123)));
+        assert_eq!(record, Some(compared("absent", None, 123)));
     }
 
     #[test]

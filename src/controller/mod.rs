@@ -25,6 +25,7 @@ pub mod plan;
 mod progress;
 mod reconcile;
 mod report;
+mod roster;
 mod state;
 mod sync;
 
@@ -46,6 +47,7 @@ pub use identity::{Identity, IdentityError};
 pub use progress::Note;
 pub use reconcile::{error_policy, reconcile};
 pub use report::publish;
+pub use roster::Rosters;
 
 use crate::crd::User;
 use crate::names::{REISSUE_ANNOTATION, ROTATE_ANNOTATION};

@@ -3,15 +3,17 @@
 //! Cost per phase: before creation, one Secret GET when the spec writes a Secret, one more when
 //! it names a password Secret; for a known user, GetUserByID plus ListUserMetadata (both
 //! read-your-writes in ZITADEL, contract §14.4) and one Secret GET when the spec writes a Secret
-//! or the status names one; after a create conflict, GetUserByID (user id taken) or ListUsers
-//! plus GetUserByID (username taken).
+//! or the status names one; at a resync, a share of its organization's ListUsers walk (one call
+//! per thousand users) plus ListUserMetadata only where the `User` manages metadata; after a
+//! create conflict, GetUserByID (user id taken) or ListUsers plus GetUserByID (username taken).
 
 use std::collections::BTreeMap;
 
 use super::create::Created;
 use super::failure::Failure;
-use super::observed::{BeforeCreation, FoundUser, Holder, Observed, Taken};
-use super::plan::needs_secret;
+use super::observed::{BeforeCreation, FoundUser, Holder, Observed, Seen, Taken};
+use super::plan::{desired_metadata, needs_secret};
+use super::roster::Rosters;
 use kube::ResourceExt;
 
 use crate::crd::{SecretKeySelector, User};
@@ -100,6 +102,56 @@ pub async fn observe(
         zitadel: fetch_user(zitadel, user_id).await?.map(Box::new),
         secret,
     })
+}
+
+/// Where a resync reads the user `user_id` from.
+pub struct Listed<'a> {
+    /// The organization listings.
+    pub rosters: &'a Rosters,
+    /// The connection's revision, which keys the listings.
+    pub revision: &'a str,
+    /// The `User`'s last comparison ended then (`None`: before this process started).
+    pub since: Option<std::time::Instant>,
+}
+
+/// The user `user_id` for a resync, as a recent listing of its organization shows it; read by
+/// id when the listing does not show it (new, deleted, or not yet in the lagging listing).
+/// Metadata is read only where the `User` manages entries (in its spec or, being removed, in
+/// its status); otherwise it is taken to be the owner marker alone, which the operator wrote.
+pub async fn observe_listed(
+    zitadel: &ZitadelClient,
+    listed: &Listed<'_>,
+    user: &User,
+    uid: &str,
+    user_id: &str,
+    secret: SecretState,
+) -> Result<(Observed, Seen), Failure> {
+    let org_id = &user.spec.organization_id;
+    let Some(found) = (listed.rosters)
+        .take(zitadel, listed.revision, org_id, user_id, listed.since)
+        .await?
+    else {
+        return Ok((observe(zitadel, user_id, secret).await?, Seen::Read));
+    };
+    let manages_metadata = !user.spec.metadata.is_empty()
+        || user
+            .status
+            .as_ref()
+            .is_some_and(|s| !s.managed_metadata_keys.is_empty());
+    let metadata = if manages_metadata {
+        fetch_metadata(zitadel, user_id).await?
+    } else {
+        desired_metadata(user, uid)
+    };
+    let observed = Observed {
+        user_id: user_id.to_owned(),
+        zitadel: Some(Box::new(FoundUser {
+            user: found,
+            metadata,
+        })),
+        secret,
+    };
+    Ok((observed, Seen::Listed))
 }
 
 /// A user CreateUser just made, as its request made it: nothing is read back, except the

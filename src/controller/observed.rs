@@ -61,6 +61,17 @@ pub struct Observed {
     pub secret: SecretState,
 }
 
+/// Where a reconcile's view of the ZITADEL user comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// Created or claimed in this reconcile.
+    Established,
+    /// Read by id.
+    Read,
+    /// Taken from a listing of the organization (a resync); it may lag behind writes.
+    Listed,
+}
+
 /// A ZITADEL user and its metadata.
 #[derive(Debug, Clone)]
 pub struct FoundUser {

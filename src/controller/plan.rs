@@ -18,6 +18,7 @@ use super::convert;
 use super::failure::{Blocker, Refusal};
 use super::observe::Clash;
 use super::observed::{BeforeCreation, Established, FoundUser, Holder, Observed, Taken};
+use super::state::plan_state;
 use crate::crd::{EmailVerification, HumanSpec, MachineSpec, PhoneVerification, User, UserSpec};
 use crate::names::OWNER_METADATA_KEY;
 use crate::secrets::{EMAIL_CODE_KEY, PHONE_CODE_KEY, SecretState, secret_name};
@@ -303,6 +304,16 @@ pub fn claim(
             }
         }
     }
+}
+
+/// Whether a plan made from a listing of the organization asks for nothing: no profile,
+/// metadata or state change. Listings lag behind writes, so anything else is read again first.
+pub fn listing_in_line(user: &User, plan: &SyncPlan, observed: &Observed) -> bool {
+    let state = observed
+        .zitadel
+        .as_ref()
+        .map(|found| plan_state(user.spec.state, found.user.state, &found.user.user_id));
+    plan.is_noop() && matches!(state, Some(Ok(None)))
 }
 
 /// The changes that bring the managed user in line, or why it cannot be managed.

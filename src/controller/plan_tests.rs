@@ -9,7 +9,7 @@ use kube::ResourceExt;
 use kube::api::ObjectMeta;
 
 use super::*;
-use crate::crd::{PasswordSpec, PhoneSpec, SecretKeySelector, UserStatus};
+use crate::crd::{DesiredState, PasswordSpec, PhoneSpec, SecretKeySelector, UserStatus};
 use crate::fixtures::{UserBuilder, zitadel_user_for};
 use crate::sensitive::Sensitive;
 
@@ -641,4 +641,29 @@ fn a_user_as_its_create_request_made_it_needs_no_sync() {
         assert!(sync.summary().is_empty(), "{}: {sync:?}", user.name_any());
         assert!(!sync.issue_email_code && !sync.issue_phone_code);
     }
+}
+
+#[test]
+fn a_listing_that_shows_the_user_in_line_needs_no_confirmation() {
+    let (user, observed) = in_sync(human("alice"), "u1");
+    let plan = plan_sync(&user, &uid_of(&user), &observed).expect("plannable");
+    assert!(listing_in_line(&user, &plan, &observed));
+}
+
+#[test]
+fn a_listing_that_shows_a_difference_is_confirmed_before_anything_is_written() {
+    let (user, mut observed) = in_sync(human("alice"), "u1");
+    let found = observed.zitadel.as_mut().expect("found");
+    if let Some(human) = found.user.human.as_mut() {
+        human.profile.given_name = "Mallory".to_owned();
+    }
+    let plan = plan_sync(&user, &uid_of(&user), &observed).expect("plannable");
+    assert!(!listing_in_line(&user, &plan, &observed));
+
+    let (mut user, mut observed) = in_sync(human("bob"), "u2");
+    user.spec.state = Some(DesiredState::Inactive);
+    let plan = plan_sync(&user, &uid_of(&user), &observed).expect("plannable");
+    assert!(!listing_in_line(&user, &plan, &observed), "a state change");
+    observed.zitadel = None;
+    assert!(!listing_in_line(&user, &plan, &observed), "no user");
 }

@@ -23,9 +23,11 @@ use super::failure::{Blocker, Failure, InvalidObject};
 use super::freshness::{Inputs, Next, settled};
 use super::identity::Identity;
 use super::lifecycle::{Lifecycle, converge_state};
-use super::observe::{before_creation, holder, observe, observe_created, observe_secret};
-use super::observed::Established;
-use super::plan::{claim, look_up_holder, plan_create, plan_sync};
+use super::observe::{
+    Listed, before_creation, holder, observe, observe_created, observe_listed, observe_secret,
+};
+use super::observed::{Established, Observed, Seen};
+use super::plan::{claim, listing_in_line, look_up_holder, plan_create, plan_sync};
 use super::progress::{Note, Progress};
 use super::report::{publish, report, report_unchanged};
 use super::sync::sync;
@@ -215,7 +217,7 @@ async fn converge(
 ) -> Result<Converged, Failure> {
     let zitadel = &connection.client;
     let secrets = Secrets::new(ctx.kube.clone(), &identity.namespace);
-    let (mut observed, just_created) = match progress.user_id.clone() {
+    let (observed, seen) = match progress.user_id.clone() {
         Some(user_id) => {
             let secret = observe_secret(&secrets, user, &identity.uid).await?;
             let inputs = Inputs::of(user, connection.revision.clone(), &secret);
@@ -223,10 +225,18 @@ async fn converge(
             let next = ctx
                 .freshness
                 .next(&identity.uid, &inputs, settled(user), resync);
-            if let Next::WaitUntil(until) = next {
-                return Ok(Converged::Unchanged { until });
+            match next {
+                Next::WaitUntil(until) => return Ok(Converged::Unchanged { until }),
+                Next::Compare => (observe(zitadel, &user_id, secret).await?, Seen::Read),
+                Next::Resync { since } => {
+                    let listed = Listed {
+                        rosters: &ctx.rosters,
+                        revision: &connection.revision,
+                        since,
+                    };
+                    observe_listed(zitadel, &listed, user, &identity.uid, &user_id, secret).await?
+                }
             }
-            (observe(zitadel, &user_id, secret).await?, false)
         }
         None => {
             let observed =
@@ -239,12 +249,27 @@ async fn converge(
                         observe(zitadel, &user_id, secret).await?
                     }
                 };
-            (observed, true)
+            (observed, Seen::Established)
         }
+    };
+    let just_created = seen == Seen::Established;
+    let planned = plan_sync(user, &identity.uid, &observed);
+    let in_line = |plan: &_| listing_in_line(user, plan, &observed);
+    let confirm = seen == Seen::Listed && !planned.as_ref().is_ok_and(in_line);
+    let (mut observed, plan) = if confirm {
+        // A listing lags behind writes (contract §14.4): what it shows out of line is read
+        // from the user itself before anything is written.
+        let Observed {
+            user_id, secret, ..
+        } = observed;
+        let observed = observe(zitadel, &user_id, secret).await?;
+        let plan = plan_sync(user, &identity.uid, &observed)?;
+        (observed, plan)
+    } else {
+        (observed, planned?)
     };
     progress.owns_secret = matches!(observed.secret, SecretState::Owned(_));
     progress.state = observed.zitadel.as_ref().map(|f| user_state(f.user.state));
-    let plan = plan_sync(user, &identity.uid, &observed)?;
     let found = observed.zitadel.take().map(|found| found.user);
     let secret = sync(zitadel, &secrets, user, &plan, observed.secret).await?;
     progress.owns_secret = matches!(secret, SecretState::Owned(_));
