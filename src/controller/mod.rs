@@ -63,6 +63,9 @@ pub fn scopes(namespaces: &[String]) -> Vec<Option<String>> {
 }
 
 /// How often readiness re-checks whether the watch caches have synced.
+/// kubectl's client-side apply copy of the manifest.
+const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
 const READINESS_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Reconciles `User`s in `namespaces` (all namespaces when empty), with at most `concurrency`
@@ -120,6 +123,7 @@ async fn run_scope(
     // own status writes must not, or every reconcile would trigger the next one.
     let triggers = watcher(users, watcher::Config::default())
         .default_backoff()
+        .modify(prune_for_cache)
         .reflect(writer)
         .applied_objects()
         .predicate_filter(reconcile_trigger, Default::default());
@@ -154,6 +158,17 @@ async fn run_scope(
     tokio::join!(readiness, controller);
 }
 
+/// Drops what the operator never reads from a cached `User`: the field managers and kubectl's
+/// copy of the last applied manifest are often larger than the object itself, and the cache
+/// holds every `User` of the cluster.
+fn prune_for_cache(user: &mut DeserializeGuard<User>) {
+    let meta = user.meta_mut();
+    meta.managed_fields = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove(LAST_APPLIED_ANNOTATION);
+    }
+}
+
 /// Hash of what should start a reconcile: generation, finalizers, the deletion mark and the
 /// reissue and rotate annotations (an annotation change does not bump `generation`).
 fn reconcile_trigger(user: &DeserializeGuard<User>) -> Option<u64> {
@@ -175,4 +190,29 @@ fn trigger_fingerprint(meta: &kube::api::ObjectMeta) -> u64 {
     meta.finalizers.hash(&mut hasher);
     meta.deletion_timestamp.is_some().hash(&mut hasher);
     hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
+
+    use super::*;
+    use crate::fixtures::UserBuilder;
+
+    #[test]
+    fn a_cached_user_keeps_neither_field_managers_nor_the_last_applied_manifest() {
+        let mut user = UserBuilder::human("alice")
+            .annotation(LAST_APPLIED_ANNOTATION, "{\"spec\":{}}")
+            .annotation(REISSUE_ANNOTATION, "1")
+            .build();
+        user.metadata.managed_fields = Some(vec![ManagedFieldsEntry::default()]);
+        let mut cached = DeserializeGuard(Ok(user));
+
+        prune_for_cache(&mut cached);
+
+        let meta = cached.meta();
+        assert_eq!(meta.managed_fields, None);
+        let annotations = meta.annotations.clone().unwrap_or_default();
+        assert_eq!(annotations.keys().collect::<Vec<_>>(), [REISSUE_ANNOTATION]);
+    }
 }
