@@ -23,7 +23,7 @@ pub struct Args {
     pub machine_credentials: u8,
 
     /// The operator's reconcile concurrency (`RECONCILE_CONCURRENCY`).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
 
     /// The operator's ZITADEL rate limit in calls per second (`ZITADEL_QPS`, burst the same).
@@ -149,7 +149,7 @@ mod tests {
     fn defaults_describe_a_short_run_of_two_hundred_users() {
         let args = parse(&[]).expect("no flags is valid");
         assert_eq!(args.users, 200);
-        assert_eq!(args.concurrency, 4);
+        assert_eq!(args.concurrency, 16);
         assert_eq!(args.resync(), Duration::from_millis(500));
         assert!(args.operator_binary().ends_with("zitadel-user-operator"));
         assert_eq!(args.mix().credentials_percent, 0);

@@ -154,7 +154,7 @@ impl DevEnv {
         OperatorConfig {
             namespace: OPERATOR_NAMESPACE.to_owned(),
             watch_namespaces: Vec::new(),
-            concurrency: 4,
+            concurrency: 16,
             resync_interval: Duration::from_secs(60),
             credential_check_interval: Duration::from_secs(3600),
             metrics_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),

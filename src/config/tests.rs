@@ -35,7 +35,7 @@ fn a_minimal_command_line_gets_the_documented_defaults() {
         OperatorConfig {
             namespace: "zitadel-system".to_owned(),
             watch_namespaces: vec![],
-            concurrency: 4,
+            concurrency: 16,
             resync_interval: Duration::from_secs(600),
             credential_check_interval: Duration::from_secs(3600),
             metrics_addr: "0.0.0.0:8080".parse().unwrap(),

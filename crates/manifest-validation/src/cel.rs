@@ -1,6 +1,11 @@
 //! `x-kubernetes-validations`: evaluating the CEL rules, and finding the transition rules.
 
-use kube::core::cel::Validator;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::rc::Rc;
+
+use kube::core::cel::{CompiledSchema, Validator, compile_schema};
 use serde_json::Value;
 
 use crate::check::type_name;
@@ -19,6 +24,28 @@ fn value_at<'a>(object: &'a Value, dotted: &str) -> Option<&'a Value> {
         })
 }
 
+thread_local! {
+    // Compiling the rules costs far more than running them, and the kube emulator validates
+    // every write against the same few CRD schemas. The compiled programs are not `Send`, so
+    // each thread keeps its own.
+    static VALIDATOR: Validator = Validator::new();
+    static COMPILED: RefCell<HashMap<u64, Rc<CompiledSchema>>> = RefCell::default();
+}
+
+/// `schema`'s rules, compiled once per thread and schema text.
+fn compiled(schema: &Value) -> Rc<CompiledSchema> {
+    let mut hasher = DefaultHasher::new();
+    schema.to_string().hash(&mut hasher);
+    let key = hasher.finish();
+    COMPILED.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| Rc::new(compile_schema(schema)))
+            .clone()
+    })
+}
+
 /// Run the CEL rules of `schema` on `object`, adding a cause per failed rule. The server
 /// reports the value's type, not the value, as the invalid value of a failed rule.
 pub(crate) fn evaluate(
@@ -27,7 +54,9 @@ pub(crate) fn evaluate(
     old: Option<&Value>,
     causes: &mut Vec<Cause>,
 ) {
-    if let Err(errors) = Validator::new().validate(schema, object, old) {
+    let compiled = compiled(schema);
+    let outcome = VALIDATOR.with(|validator| validator.validate_compiled(&compiled, object, old));
+    if let Err(errors) = outcome {
         for error in errors {
             let kind = value_at(object, &error.field_path).map_or("object", type_name);
             causes.push(Cause::new(

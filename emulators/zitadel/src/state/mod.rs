@@ -132,7 +132,34 @@ impl State {
     pub fn username_taken(&self, username: &str, except_user: Option<&str>) -> bool {
         let wanted = username.to_lowercase();
         self.users.values().any(|user| {
-            Some(user.id.as_str()) != except_user && user.username.to_lowercase() == wanted
+            Some(user.id.as_str()) != except_user && lowercases_to(&user.username, &wanted)
         })
+    }
+}
+
+/// `held.to_lowercase() == lowercase`, without allocating for ASCII names: every create scans
+/// every user, which at benchmark sizes made the emulator, not the operator, the bottleneck.
+fn lowercases_to(held: &str, lowercase: &str) -> bool {
+    if held.is_ascii() {
+        held.len() == lowercase.len()
+            && held
+                .bytes()
+                .zip(lowercase.bytes())
+                .all(|(h, l)| h.to_ascii_lowercase() == l)
+    } else {
+        held.to_lowercase() == lowercase
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lowercases_to;
+
+    #[test]
+    fn usernames_compare_case_insensitively_in_and_beyond_ascii() {
+        assert!(lowercases_to("Alice", "alice"));
+        assert!(lowercases_to("ÄLICE", "älice"));
+        assert!(!lowercases_to("Alice", "alicia"));
+        assert!(!lowercases_to("alice", "alic"));
     }
 }
