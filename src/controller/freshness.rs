@@ -8,8 +8,10 @@
 //! looks for drift in a listing of the organization ([`super::roster`]).
 //!
 //! The record lives in memory. After a start, a `User` already Ready for its generation gets
-//! its first comparison at a random point within the resync interval, so a restart does not
-//! re-read every user at once; new `User`s and changed specs are compared right away.
+//! its first comparison at a random point within the resync interval, and until then its
+//! reconciles read nothing, not even its Secret or its connection's credential: a restart
+//! neither re-reads every user at once nor queues new `User`s and changed specs behind them.
+//! Someone else's edit of its Secret in that time is seen at the first comparison.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -48,13 +50,31 @@ impl Inputs {
     }
 }
 
-/// The last comparison's inputs, when it ended and when the next one is due.
+/// What is remembered of a `User` between reconciles.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Compared {
-    inputs: Inputs,
-    /// `None` for the first due time of a `User` this process has not compared yet.
-    at: Option<Instant>,
-    due: Instant,
+enum Record {
+    /// Ready for its generation when this process first saw it: nothing was read, and the first
+    /// comparison is due at a random point within the resync interval.
+    FirstDue {
+        /// The trigger fingerprint then.
+        trigger: u64,
+        /// The connection revision then.
+        connection: String,
+        /// When the first comparison is due.
+        due: Instant,
+    },
+    /// The last reconcile failed or did not reach Ready: compare at the next one, whatever the
+    /// status still says.
+    Failed,
+    /// A comparison ended `at` with `inputs`; the next is due at `due`.
+    Compared {
+        /// What the comparison's outcome depended on.
+        inputs: Inputs,
+        /// When it ended.
+        at: Instant,
+        /// When the next one is due.
+        due: Instant,
+    },
 }
 
 /// Whether a reconcile compares with ZITADEL, and how.
@@ -75,68 +95,129 @@ pub enum Next {
 /// Per `User` uid, the last comparison.
 #[derive(Default)]
 pub struct Freshness {
-    compared: Mutex<HashMap<String, Compared>>,
+    records: Mutex<HashMap<String, Record>>,
 }
 
 impl Freshness {
-    /// Whether the `User` with uid `uid`, now seen with `inputs`, is compared now. A `settled`
-    /// `User` (Ready for its generation) this process has not compared yet waits until a random
-    /// point within `resync`.
-    pub fn next(&self, uid: &str, inputs: &Inputs, settled: bool, resync: Duration) -> Next {
+    /// Before anything is read: the instant a `User` waits for, if it can. A `settled` `User`
+    /// (Ready for its generation) this process has not compared yet waits until a random point
+    /// within `resync`, as long as its trigger fingerprint and connection stay the same. So after
+    /// a restart the Ready `User`s cost no request at all until their first due time, and new
+    /// or changed ones are not queued behind them.
+    pub fn first_due(
+        &self,
+        uid: &str,
+        trigger: u64,
+        connection: &str,
+        settled: bool,
+        resync: Duration,
+    ) -> Option<Instant> {
         let now = Instant::now();
         let first_due = now + resync.mul_f64(rand::random::<f64>());
-        let mut compared = self.lock();
-        let (next, record) = decide(compared.get(uid), inputs, settled, now, first_due);
+        let mut records = self.lock();
+        let seen = FirstSeen {
+            trigger,
+            connection,
+            settled,
+        };
+        let (wait, record) = decide_first(records.get(uid), &seen, now, first_due);
         if let Some(record) = record {
-            compared.insert(uid.to_owned(), record);
+            records.insert(uid.to_owned(), record);
         }
-        next
+        wait
+    }
+
+    /// Whether the `User` with uid `uid`, now seen with `inputs`, is compared now.
+    pub fn next(&self, uid: &str, inputs: &Inputs) -> Next {
+        decide(self.lock().get(uid), inputs, Instant::now())
     }
 
     /// Records a comparison of `uid` that ended with `inputs`; the next is due after `delay`.
     pub fn compared(&self, uid: &str, inputs: Inputs, delay: Duration) {
         let now = Instant::now();
-        let record = Compared {
+        let record = Record::Compared {
             inputs,
-            at: Some(now),
+            at: now,
             due: now + delay,
         };
         self.lock().insert(uid.to_owned(), record);
     }
 
-    /// Forgets `uid`: its reconcile failed, or the `User` is gone.
+    /// Records that the reconcile of `uid` failed or did not reach Ready.
+    pub fn failed(&self, uid: &str) {
+        self.lock().insert(uid.to_owned(), Record::Failed);
+    }
+
+    /// Forgets `uid`: the `User` is gone.
     pub fn forget(&self, uid: &str) {
         self.lock().remove(uid);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Compared>> {
-        self.compared
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Record>> {
+        self.records
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-/// The decision, and the record to store: pure, for tests.
-fn decide(
-    last: Option<&Compared>,
-    inputs: &Inputs,
+/// A `User` as a reconcile finds it before reading anything.
+struct FirstSeen<'a> {
+    trigger: u64,
+    connection: &'a str,
     settled: bool,
+}
+
+/// Whether a `User` waits before anything is read, and the record to store: pure, for tests.
+fn decide_first(
+    last: Option<&Record>,
+    seen: &FirstSeen<'_>,
     now: Instant,
     first_due: Instant,
-) -> (Next, Option<Compared>) {
+) -> (Option<Instant>, Option<Record>) {
     match last {
-        Some(last) if last.inputs == *inputs && now < last.due => (Next::WaitUntil(last.due), None),
-        Some(last) if last.inputs == *inputs => (Next::Resync { since: last.at }, None),
-        Some(_) => (Next::Compare, None),
-        None if settled => (
-            Next::WaitUntil(first_due),
-            Some(Compared {
-                inputs: inputs.clone(),
-                at: None,
+        Some(Record::FirstDue {
+            trigger,
+            connection,
+            due,
+        }) if *trigger == seen.trigger && connection == seen.connection && now < *due => {
+            (Some(*due), None)
+        }
+        Some(_) => (None, None),
+        None if seen.settled => (
+            Some(first_due),
+            Some(Record::FirstDue {
+                trigger: seen.trigger,
+                connection: seen.connection.to_owned(),
                 due: first_due,
             }),
         ),
-        None => (Next::Compare, None),
+        None => (None, None),
+    }
+}
+
+/// How a reconcile that has read the `User`'s Secret compares: pure, for tests.
+fn decide(last: Option<&Record>, inputs: &Inputs, now: Instant) -> Next {
+    match last {
+        Some(Record::Compared {
+            inputs: last,
+            at,
+            due,
+        }) if last == inputs => {
+            if now < *due {
+                Next::WaitUntil(*due)
+            } else {
+                Next::Resync { since: Some(*at) }
+            }
+        }
+        // `first_due` let it through: the first due time has passed.
+        Some(Record::FirstDue {
+            trigger,
+            connection,
+            ..
+        }) if *trigger == inputs.trigger && *connection == inputs.connection => {
+            Next::Resync { since: None }
+        }
+        _ => Next::Compare,
     }
 }
 
@@ -169,25 +250,40 @@ mod tests {
         *ORIGIN.get_or_init(Instant::now) + Duration::from_secs(seconds)
     }
 
-    fn compared(secret: &str, ended: Option<u64>, due: u64) -> Compared {
-        Compared {
+    fn compared(secret: &str, ended: u64, due: u64) -> Record {
+        Record::Compared {
             inputs: inputs(secret),
-            at: ended.map(at),
+            at: at(ended),
             due: at(due),
+        }
+    }
+
+    fn first_due(due: u64) -> Record {
+        Record::FirstDue {
+            trigger: 7,
+            connection: "uid/1".to_owned(),
+            due: at(due),
+        }
+    }
+
+    fn seen(trigger: u64, settled: bool) -> FirstSeen<'static> {
+        FirstSeen {
+            trigger,
+            connection: "uid/1",
+            settled,
         }
     }
 
     #[test]
     fn the_operators_own_write_before_the_resync_compares_nothing() {
-        let last = compared("owned 5", Some(0), 600);
-        let (next, record) = decide(Some(&last), &inputs("owned 5"), true, at(1), at(300));
+        let last = compared("owned 5", 0, 600);
+        let next = decide(Some(&last), &inputs("owned 5"), at(1));
         assert_eq!(next, Next::WaitUntil(at(600)));
-        assert_eq!(record, None);
     }
 
     #[test]
     fn a_changed_input_compares_at_once() {
-        let last = compared("owned 5", Some(0), 600);
+        let last = compared("owned 5", 0, 600);
         for changed in [
             inputs("owned 6"),
             inputs("absent"),
@@ -200,36 +296,76 @@ mod tests {
                 ..inputs("owned 5")
             },
         ] {
-            let (next, _) = decide(Some(&last), &changed, true, at(1), at(300));
-            assert_eq!(next, Next::Compare, "{changed:?}");
+            assert_eq!(
+                decide(Some(&last), &changed, at(1)),
+                Next::Compare,
+                "{changed:?}"
+            );
         }
+        assert_eq!(decide(None, &inputs("absent"), at(1)), Next::Compare);
     }
 
     #[test]
     fn the_due_time_resyncs_from_a_listing_made_after_the_last_comparison() {
-        let last = compared("absent", Some(0), 600);
-        let (next, _) = decide(Some(&last), &inputs("absent"), true, at(600), at(900));
+        let last = compared("absent", 0, 600);
+        let next = decide(Some(&last), &inputs("absent"), at(600));
         assert_eq!(next, Next::Resync { since: Some(at(0)) });
     }
 
     #[test]
+    fn a_settled_user_first_seen_after_a_start_waits_before_reading_anything() {
+        let (wait, record) = decide_first(None, &seen(7, true), at(0), at(123));
+        assert_eq!(wait, Some(at(123)));
+        assert_eq!(record, Some(first_due(123)));
+
+        let again = decide_first(record.as_ref(), &seen(7, true), at(5), at(400));
+        assert_eq!(again, (Some(at(123)), None), "its Secret's event waits too");
+    }
+
+    #[test]
     fn the_first_due_time_after_a_start_resyncs_from_any_listing() {
-        let first = compared("absent", None, 123);
-        let (next, _) = decide(Some(&first), &inputs("absent"), true, at(123), at(300));
+        let record = first_due(123);
+        let (wait, _) = decide_first(Some(&record), &seen(7, true), at(123), at(400));
+        assert_eq!(wait, None);
+        let next = decide(Some(&record), &inputs("owned 5"), at(123));
         assert_eq!(next, Next::Resync { since: None });
     }
 
     #[test]
-    fn a_settled_user_first_seen_after_a_start_waits_until_its_random_first_due_time() {
-        let (next, record) = decide(None, &inputs("absent"), true, at(0), at(123));
-        assert_eq!(next, Next::WaitUntil(at(123)));
-        assert_eq!(record, Some(compared("absent", None, 123)));
+    fn a_new_or_changed_user_first_seen_is_compared_at_once() {
+        assert_eq!(
+            decide_first(None, &seen(7, false), at(0), at(123)),
+            (None, None)
+        );
+        let record = first_due(123);
+        let (wait, _) = decide_first(Some(&record), &seen(8, false), at(1), at(400));
+        assert_eq!(wait, None, "a spec change before the first due time");
+        let changed = Inputs {
+            trigger: 8,
+            ..inputs("absent")
+        };
+        assert_eq!(decide(Some(&record), &changed, at(1)), Next::Compare);
     }
 
     #[test]
-    fn a_new_or_changed_user_first_seen_is_compared_at_once() {
-        let (next, record) = decide(None, &inputs("absent"), false, at(0), at(123));
-        assert_eq!(next, Next::Compare);
-        assert_eq!(record, None);
+    fn a_compared_user_is_not_held_back_before_anything_is_read() {
+        let last = compared("absent", 0, 600);
+        assert_eq!(
+            decide_first(Some(&last), &seen(7, true), at(1), at(300)),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn a_failed_user_is_compared_at_its_retry_even_if_its_status_still_says_ready() {
+        let failed = Record::Failed;
+        assert_eq!(
+            decide_first(Some(&failed), &seen(7, true), at(1), at(300)),
+            (None, None)
+        );
+        assert_eq!(
+            decide(Some(&failed), &inputs("absent"), at(1)),
+            Next::Compare
+        );
     }
 }

@@ -88,7 +88,10 @@ pub fn error_policy(
 ) -> Action {
     let assessment = assess(Err(failure));
     if let Some(uid) = &object.meta().uid {
-        ctx.freshness.forget(uid);
+        match object.meta().deletion_timestamp {
+            Some(_) => ctx.freshness.forget(uid),
+            None => ctx.freshness.failed(uid),
+        }
     }
     let action = Action::requeue(requeue(&ctx, &object_ref(object.meta()), &assessment, None));
     tracing::warn!(
@@ -157,9 +160,16 @@ async fn apply(ctx: &Context, identity: &Identity, user: &User) -> Result<Action
         }
     };
     record_user_id(&progress);
-    let result = match ctx.connections.for_user(user, &identity.namespace).await {
-        Ok(connection) => converge(ctx, &connection, identity, user, &mut progress).await,
-        Err(error) => Err(Failure::Connection(error)),
+    let first_due = match &progress.user_id {
+        Some(_) => first_due(ctx, identity, user).await,
+        None => None,
+    };
+    let result = match first_due {
+        Some(until) => Ok(Converged::Unchanged { until }),
+        None => match ctx.connections.for_user(user, &identity.namespace).await {
+            Ok(connection) => converge(ctx, &connection, identity, user, &mut progress).await,
+            Err(error) => Err(Failure::Connection(error)),
+        },
     };
     let inputs = match result {
         Ok(Converged::Unchanged { until }) => {
@@ -187,11 +197,25 @@ async fn apply(ctx: &Context, identity: &Identity, user: &User) -> Result<Action
             if assessment.verdict.is_ready() {
                 ctx.freshness.compared(&identity.uid, inputs, delay);
             } else {
-                ctx.freshness.forget(&identity.uid);
+                ctx.freshness.failed(&identity.uid);
             }
             Ok(Action::requeue(delay))
         }
     }
+}
+
+/// When a `User` Ready before this process started is first compared, if that is still ahead:
+/// decided from the caches alone. A connection that no longer admits it is not waited for.
+async fn first_due(ctx: &Context, identity: &Identity, user: &User) -> Option<std::time::Instant> {
+    let connection = ctx
+        .connections
+        .revision_for(user, &identity.namespace)
+        .await
+        .ok()?;
+    let trigger = super::trigger_fingerprint(user.meta());
+    let resync = ctx.settings.resync_interval;
+    ctx.freshness
+        .first_due(&identity.uid, trigger, &connection, settled(user), resync)
 }
 
 /// How a converge ended.
@@ -221,10 +245,7 @@ async fn converge(
         Some(user_id) => {
             let secret = observe_secret(&secrets, user, &identity.uid).await?;
             let inputs = Inputs::of(user, connection.revision.clone(), &secret);
-            let resync = ctx.settings.resync_interval;
-            let next = ctx
-                .freshness
-                .next(&identity.uid, &inputs, settled(user), resync);
+            let next = ctx.freshness.next(&identity.uid, &inputs);
             match next {
                 Next::WaitUntil(until) => return Ok(Converged::Unchanged { until }),
                 Next::Compare => (observe(zitadel, &user_id, secret).await?, Seen::Read),

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kube::api::ObjectMeta;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
@@ -250,6 +251,29 @@ impl Connections {
         user: &User,
         namespace: &str,
     ) -> Result<Arc<Connection>, ConnectionError> {
+        let admitted = self.admitted(user, namespace).await?;
+        let Admitted {
+            reference,
+            meta,
+            settings,
+            secret_namespace,
+        } = &admitted;
+        self.client(reference, meta, settings, secret_namespace)
+            .await
+    }
+
+    /// The [`Connection::revision`] of the connection `user` (in `namespace`) names, if tenancy
+    /// admits it: from the caches alone, so a reconcile that finds nothing to do reads nothing.
+    pub async fn revision_for(
+        &self,
+        user: &User,
+        namespace: &str,
+    ) -> Result<String, ConnectionError> {
+        Ok(revision(&self.admitted(user, namespace).await?.meta))
+    }
+
+    /// The connection `user` names, looked up and admitted from the caches.
+    async fn admitted(&self, user: &User, namespace: &str) -> Result<Admitted, ConnectionError> {
         self.synced().await;
         let reference = connection_ref(user);
         let labels = self
@@ -274,13 +298,12 @@ impl Connections {
                 let Some(connection) = found else {
                     return Err(Refusal::NotFound(reference, namespace.to_owned()).into());
                 };
-                self.client(
-                    &reference,
-                    &*connection,
-                    &connection.spec.connection,
-                    namespace,
-                )
-                .await
+                Ok(Admitted {
+                    reference,
+                    meta: connection.metadata.clone(),
+                    settings: connection.spec.connection.clone(),
+                    secret_namespace: namespace.to_owned(),
+                })
             }
             ConnectionKind::ClusterZitadelConnection => {
                 let found = self.cluster.get(&ObjectRef::new(&reference.name));
@@ -292,23 +315,21 @@ impl Connections {
                 let Some(connection) = found else {
                     return Err(Refusal::NotFound(reference, namespace.to_owned()).into());
                 };
-                let secrets = self.operator_namespace.clone();
-                self.client(
-                    &reference,
-                    &*connection,
-                    &connection.spec.connection,
-                    &secrets,
-                )
-                .await
+                Ok(Admitted {
+                    reference,
+                    meta: connection.metadata.clone(),
+                    settings: connection.spec.connection.clone(),
+                    secret_namespace: self.operator_namespace.clone(),
+                })
             }
         }
     }
 
     /// The cached client of `reference`, or a new one if the connection or its Secret changed.
-    pub async fn client<K: Resource>(
+    pub async fn client(
         &self,
         reference: &ConnectionRef,
-        object: &K,
+        meta: &ObjectMeta,
         settings: &ConnectionSettings,
         secret_namespace: &str,
     ) -> Result<Arc<Connection>, ConnectionError> {
@@ -331,8 +352,8 @@ impl Connections {
         };
         let secret = secret.ok_or_else(missing)?;
         let fingerprint = Fingerprint {
-            connection_uid: object.meta().uid.clone(),
-            generation: object.meta().generation,
+            connection_uid: meta.uid.clone(),
+            generation: meta.generation,
             secret_version: secret.metadata.resource_version.clone(),
         };
         let key = (
@@ -363,11 +384,7 @@ impl Connections {
             reference: reference.clone(),
             client,
             allow_adoption: settings.allow_adoption,
-            revision: format!(
-                "{}/{}",
-                object.meta().uid.as_deref().unwrap_or_default(),
-                object.meta().generation.unwrap_or_default()
-            ),
+            revision: revision(meta),
             root_metadata: RootMetadata::default(),
         });
         self.lock()
@@ -486,4 +503,21 @@ pub fn client_config(
         request_timeout,
         ..ClientConfig::new(settings.url.clone(), credentials)
     })
+}
+
+/// A connection tenancy admitted for a `User`: what building its client needs.
+struct Admitted {
+    reference: ConnectionRef,
+    meta: ObjectMeta,
+    settings: ConnectionSettings,
+    secret_namespace: String,
+}
+
+/// A connection's uid and generation: what changes when it is replaced or edited.
+fn revision(meta: &ObjectMeta) -> String {
+    format!(
+        "{}/{}",
+        meta.uid.as_deref().unwrap_or_default(),
+        meta.generation.unwrap_or_default()
+    )
 }

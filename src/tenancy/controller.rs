@@ -80,7 +80,7 @@ async fn check<K: ConnectionObject>(ctx: &Context, object: &K) -> Verdict {
     let namespace = object.secret_namespace(ctx.connections.operator_namespace());
     let connection: Arc<Connection> = match ctx
         .connections
-        .client(&reference, object, settings, &namespace)
+        .client(&reference, object.meta(), settings, &namespace)
         .await
     {
         Ok(connection) => connection,
