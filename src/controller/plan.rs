@@ -306,14 +306,23 @@ pub fn claim(
     }
 }
 
-/// Whether a plan made from a listing of the organization asks for nothing: no profile,
-/// metadata or state change. Listings lag behind writes, so anything else is read again first.
+/// Whether a user as a listing of the organization shows it needs nothing: no profile,
+/// metadata or state change, and the client secret the spec asks for is there (a lagging
+/// listing may not show one just added; taking that for a deletion would replace it). Listings
+/// lag behind writes, so anything else is read again first.
 pub fn listing_in_line(user: &User, plan: &SyncPlan, observed: &Observed) -> bool {
-    let state = observed
-        .zitadel
+    let Some(found) = observed.zitadel.as_ref().map(|found| &found.user) else {
+        return false;
+    };
+    let state = plan_state(user.spec.state, found.state, &found.user_id);
+    let wants_client_secret = user
+        .spec
+        .machine
         .as_ref()
-        .map(|found| plan_state(user.spec.state, found.user.state, &found.user.user_id));
-    plan.is_noop() && matches!(state, Some(Ok(None)))
+        .and_then(|m| m.credentials.as_ref())
+        .is_some_and(|c| c.client_secret.is_some());
+    let has_client_secret = found.machine.as_ref().is_some_and(|m| m.has_secret);
+    plan.is_noop() && matches!(state, Ok(None)) && (has_client_secret || !wants_client_secret)
 }
 
 /// The changes that bring the managed user in line, or why it cannot be managed.

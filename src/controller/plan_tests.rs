@@ -667,3 +667,24 @@ fn a_listing_that_shows_a_difference_is_confirmed_before_anything_is_written() {
     observed.zitadel = None;
     assert!(!listing_in_line(&user, &plan, &observed), "no user");
 }
+
+#[test]
+fn a_listing_without_the_client_secret_the_spec_asks_for_is_confirmed() {
+    let user = UserBuilder::machine("ci")
+        .organization("org-1")
+        .client_secret()
+        .stored()
+        .build();
+    let (user, mut observed) = in_sync(user, "u1");
+    let plan = plan_sync(&user, &uid_of(&user), &observed).expect("plannable");
+    for has_secret in [false, true] {
+        if let Some(machine) = observed
+            .zitadel
+            .as_mut()
+            .and_then(|found| found.user.machine.as_mut())
+        {
+            machine.has_secret = has_secret;
+        }
+        assert_eq!(listing_in_line(&user, &plan, &observed), has_secret);
+    }
+}
