@@ -160,16 +160,18 @@ async fn apply(ctx: &Context, identity: &Identity, user: &User) -> Result<Action
         }
     };
     record_user_id(&progress);
-    let first_due = match &progress.user_id {
-        Some(_) => first_due(ctx, identity, user).await,
-        None => None,
+    let admitted = ctx.connections.admit(user, &identity.namespace).await;
+    let first_due = match (&progress.user_id, &admitted) {
+        (Some(_), Ok(admitted)) => first_due(ctx, identity, user, &admitted.revision()),
+        _ => None,
     };
-    let result = match first_due {
-        Some(until) => Ok(Converged::Unchanged { until }),
-        None => match ctx.connections.for_user(user, &identity.namespace).await {
+    let result = match (first_due, admitted) {
+        (Some(until), _) => Ok(Converged::Unchanged { until }),
+        (None, Ok(admitted)) => match ctx.connections.connect(&admitted).await {
             Ok(connection) => converge(ctx, &connection, identity, user, &mut progress).await,
             Err(error) => Err(Failure::Connection(error)),
         },
+        (None, Err(error)) => Err(Failure::Connection(error)),
     };
     let inputs = match result {
         Ok(Converged::Unchanged { until }) => {
@@ -204,18 +206,19 @@ async fn apply(ctx: &Context, identity: &Identity, user: &User) -> Result<Action
     }
 }
 
-/// When a `User` Ready before this process started is first compared, if that is still ahead:
-/// decided from the caches alone. A connection that no longer admits it is not waited for.
-async fn first_due(ctx: &Context, identity: &Identity, user: &User) -> Option<std::time::Instant> {
-    let connection = ctx
-        .connections
-        .revision_for(user, &identity.namespace)
-        .await
-        .ok()?;
+/// When a `User` Ready before this process started is first compared, if that is still ahead,
+/// on the admitted connection of revision `connection`: decided from the caches alone. A
+/// connection that no longer admits it is not waited for.
+fn first_due(
+    ctx: &Context,
+    identity: &Identity,
+    user: &User,
+    connection: &str,
+) -> Option<std::time::Instant> {
     let trigger = super::trigger_fingerprint(user.meta());
     let resync = ctx.settings.resync_interval;
     ctx.freshness
-        .first_due(&identity.uid, trigger, &connection, settled(user), resync)
+        .first_due(&identity.uid, trigger, connection, settled(user), resync)
 }
 
 /// How a converge ended.

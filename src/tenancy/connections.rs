@@ -251,29 +251,26 @@ impl Connections {
         user: &User,
         namespace: &str,
     ) -> Result<Arc<Connection>, ConnectionError> {
-        let admitted = self.admitted(user, namespace).await?;
+        let admitted = self.admit(user, namespace).await?;
+        self.connect(&admitted).await
+    }
+
+    /// The client of an `admitted` connection: one Secret read, and a new client only when the
+    /// connection or the Secret changed.
+    pub async fn connect(&self, admitted: &Admitted) -> Result<Arc<Connection>, ConnectionError> {
         let Admitted {
             reference,
             meta,
             settings,
             secret_namespace,
-        } = &admitted;
+        } = admitted;
         self.client(reference, meta, settings, secret_namespace)
             .await
     }
 
-    /// The [`Connection::revision`] of the connection `user` (in `namespace`) names, if tenancy
-    /// admits it: from the caches alone, so a reconcile that finds nothing to do reads nothing.
-    pub async fn revision_for(
-        &self,
-        user: &User,
-        namespace: &str,
-    ) -> Result<String, ConnectionError> {
-        Ok(revision(&self.admitted(user, namespace).await?.meta))
-    }
-
-    /// The connection `user` names, looked up and admitted from the caches.
-    async fn admitted(&self, user: &User, namespace: &str) -> Result<Admitted, ConnectionError> {
+    /// The connection `user` (in `namespace`) names, if tenancy admits it: from the caches
+    /// alone, so a reconcile that finds nothing to do reads nothing.
+    pub async fn admit(&self, user: &User, namespace: &str) -> Result<Admitted, ConnectionError> {
         self.synced().await;
         let reference = connection_ref(user);
         let labels = self
@@ -506,11 +503,18 @@ pub fn client_config(
 }
 
 /// A connection tenancy admitted for a `User`: what building its client needs.
-struct Admitted {
+pub struct Admitted {
     reference: ConnectionRef,
     meta: ObjectMeta,
     settings: ConnectionSettings,
     secret_namespace: String,
+}
+
+impl Admitted {
+    /// The [`Connection::revision`] its client will have.
+    pub fn revision(&self) -> String {
+        revision(&self.meta)
+    }
 }
 
 /// A connection's uid and generation: what changes when it is replaced or edited.
