@@ -43,7 +43,7 @@ pub enum Failure {
 pub enum InvalidObject {
     /// The object does not deserialise as a `User` of this version.
     #[error("the stored User does not match this operator's schema: {0}")]
-    Schema(String),
+    Schema(#[source] serde_json::Error),
     /// Its namespace, name or uid is missing.
     #[error(transparent)]
     Identity(#[from] IdentityError),

@@ -8,6 +8,7 @@
 
 mod assess;
 mod backoff;
+mod cached;
 mod cleanup;
 mod context;
 mod convert;
@@ -34,12 +35,12 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
-use kube::core::DeserializeGuard;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Resource};
 
 pub use backoff::Backoff;
+pub use cached::CachedUser;
 pub use context::{Context, CredentialChecks, RecentlyCreated, Settings};
 pub use failure::{Blocker, Failure, InvalidObject, Refusal};
 pub use freshness::Freshness;
@@ -49,7 +50,6 @@ pub use reconcile::{error_policy, reconcile};
 pub use report::publish;
 pub use roster::Rosters;
 
-use crate::crd::User;
 use crate::names::{REISSUE_ANNOTATION, ROTATE_ANNOTATION};
 use crate::secrets::owned_selector;
 
@@ -63,9 +63,6 @@ pub fn scopes(namespaces: &[String]) -> Vec<Option<String>> {
 }
 
 /// How often readiness re-checks whether the watch caches have synced.
-/// kubectl's client-side apply copy of the manifest.
-const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
-
 const READINESS_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Reconciles `User`s in `namespaces` (all namespaces when empty), with at most `concurrency`
@@ -84,15 +81,15 @@ pub async fn run(
     let pending = Arc::new(std::sync::atomic::AtomicUsize::new(scopes.len()));
     let controllers = scopes.into_iter().map(|namespace| {
         // A stored object that no longer deserialises (older schema, hand edit) reaches the
-        // reconciler as an error to report instead of breaking the watch for its whole scope.
-        let (users, secrets): (Api<DeserializeGuard<User>>, Api<Secret>) =
-            match namespace.as_deref() {
-                Some(ns) => (
-                    Api::namespaced(ctx.kube.clone(), ns),
-                    Api::namespaced(ctx.kube.clone(), ns),
-                ),
-                None => (Api::all(ctx.kube.clone()), Api::all(ctx.kube.clone())),
-            };
+        // reconciler as an error to report instead of breaking the watch for its whole scope:
+        // the cache decodes only metadata (see `CachedUser`).
+        let (users, secrets): (Api<CachedUser>, Api<Secret>) = match namespace.as_deref() {
+            Some(ns) => (
+                Api::namespaced(ctx.kube.clone(), ns),
+                Api::namespaced(ctx.kube.clone(), ns),
+            ),
+            None => (Api::all(ctx.kube.clone()), Api::all(ctx.kube.clone())),
+        };
         let (on_synced, pending) = (on_synced.clone(), pending.clone());
         run_scope(
             ctx.clone(),
@@ -112,7 +109,7 @@ pub async fn run(
 
 async fn run_scope(
     ctx: Arc<Context>,
-    users: Api<DeserializeGuard<User>>,
+    users: Api<CachedUser>,
     secrets: Api<Secret>,
     concurrency: u16,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
@@ -123,7 +120,6 @@ async fn run_scope(
     // own status writes must not, or every reconcile would trigger the next one.
     let triggers = watcher(users, watcher::Config::default())
         .default_backoff()
-        .modify(prune_for_cache)
         .reflect(writer)
         .applied_objects()
         .predicate_filter(reconcile_trigger, Default::default());
@@ -158,20 +154,9 @@ async fn run_scope(
     tokio::join!(readiness, controller);
 }
 
-/// Drops what the operator never reads from a cached `User`: the field managers and kubectl's
-/// copy of the last applied manifest are often larger than the object itself, and the cache
-/// holds every `User` of the cluster.
-fn prune_for_cache(user: &mut DeserializeGuard<User>) {
-    let meta = user.meta_mut();
-    meta.managed_fields = None;
-    if let Some(annotations) = meta.annotations.as_mut() {
-        annotations.remove(LAST_APPLIED_ANNOTATION);
-    }
-}
-
 /// Hash of what should start a reconcile: generation, finalizers, the deletion mark and the
 /// reissue and rotate annotations (an annotation change does not bump `generation`).
-fn reconcile_trigger(user: &DeserializeGuard<User>) -> Option<u64> {
+fn reconcile_trigger(user: &CachedUser) -> Option<u64> {
     Some(trigger_fingerprint(user.meta()))
 }
 
@@ -190,29 +175,4 @@ fn trigger_fingerprint(meta: &kube::api::ObjectMeta) -> u64 {
     meta.finalizers.hash(&mut hasher);
     meta.deletion_timestamp.is_some().hash(&mut hasher);
     hasher.finish()
-}
-
-#[cfg(test)]
-mod tests {
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
-
-    use super::*;
-    use crate::fixtures::UserBuilder;
-
-    #[test]
-    fn a_cached_user_keeps_neither_field_managers_nor_the_last_applied_manifest() {
-        let mut user = UserBuilder::human("alice")
-            .annotation(LAST_APPLIED_ANNOTATION, "{\"spec\":{}}")
-            .annotation(REISSUE_ANNOTATION, "1")
-            .build();
-        user.metadata.managed_fields = Some(vec![ManagedFieldsEntry::default()]);
-        let mut cached = DeserializeGuard(Ok(user));
-
-        prune_for_cache(&mut cached);
-
-        let meta = cached.meta();
-        assert_eq!(meta.managed_fields, None);
-        let annotations = meta.annotations.clone().unwrap_or_default();
-        assert_eq!(annotations.keys().collect::<Vec<_>>(), [REISSUE_ANNOTATION]);
-    }
 }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ObjectReference;
-use kube::core::DeserializeGuard;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::ObjectRef;
@@ -15,6 +14,7 @@ use tracing::{Instrument, field, info_span};
 
 use super::assess::{Assessment, assess};
 use super::backoff::jittered;
+use super::cached::CachedUser;
 use super::cleanup::{delete_zitadel_user, release_zitadel_user};
 use super::context::Context;
 use super::convert::user_state;
@@ -44,10 +44,7 @@ const DUE_SLACK: Duration = Duration::from_millis(500);
 
 /// Reconciles one `User`, within the operator-wide concurrency bound. Every failure reaches
 /// [`error_policy`] for its retry.
-pub async fn reconcile(
-    object: Arc<DeserializeGuard<User>>,
-    ctx: Arc<Context>,
-) -> Result<Action, Failure> {
+pub async fn reconcile(object: Arc<CachedUser>, ctx: Arc<Context>) -> Result<Action, Failure> {
     let meta = object.meta();
     let span = info_span!(
         "reconcile",
@@ -59,10 +56,10 @@ pub async fn reconcile(
         // The semaphore is never closed, so acquiring only waits.
         let _slot = ctx.reconcile_slots.acquire().await;
         let timer = ctx.metrics.reconcile_started();
-        let result = match &object.0 {
+        let result = match object.decode() {
             Ok(user) => reconcile_user(&ctx, user).await,
             Err(invalid) => {
-                let failure = Failure::Invalid(InvalidObject::Schema(invalid.error.clone()));
+                let failure = Failure::Invalid(InvalidObject::Schema(invalid));
                 warn_invalid(&ctx, &object.object_ref(&()), &failure).await;
                 Err(failure)
             }
@@ -81,11 +78,7 @@ pub async fn reconcile(
 }
 
 /// Requeues after a failure, as its assessment says.
-pub fn error_policy(
-    object: Arc<DeserializeGuard<User>>,
-    failure: &Failure,
-    ctx: Arc<Context>,
-) -> Action {
+pub fn error_policy(object: Arc<CachedUser>, failure: &Failure, ctx: Arc<Context>) -> Action {
     let assessment = assess(Err(failure));
     if let Some(uid) = &object.meta().uid {
         match object.meta().deletion_timestamp {
@@ -126,7 +119,7 @@ fn requeue(
     delay.max(assessment.retry_after.unwrap_or_default())
 }
 
-async fn reconcile_user(ctx: &Context, user: &User) -> Result<Action, Failure> {
+async fn reconcile_user(ctx: &Context, user: User) -> Result<Action, Failure> {
     let identity = match Identity::of(user.meta()) {
         Ok(identity) => identity,
         Err(error) => {
@@ -136,7 +129,7 @@ async fn reconcile_user(ctx: &Context, user: &User) -> Result<Action, Failure> {
         }
     };
     let api: Api<User> = Api::namespaced(ctx.kube.clone(), &identity.namespace);
-    finalizer(&api, FINALIZER, Arc::new(user.clone()), |event| async {
+    finalizer(&api, FINALIZER, Arc::new(user), |event| async {
         match event {
             FinalizerEvent::Apply(user) => apply(ctx, &identity, &user).await,
             FinalizerEvent::Cleanup(user) => cleanup(ctx, &identity, &user).await,
@@ -168,7 +161,13 @@ async fn apply(ctx: &Context, identity: &Identity, user: &User) -> Result<Action
     let result = match (first_due, admitted) {
         (Some(until), _) => Ok(Converged::Unchanged { until }),
         (None, Ok(admitted)) => match ctx.connections.connect(&admitted).await {
-            Ok(connection) => converge(ctx, &connection, identity, user, &mut progress).await,
+            Ok(connection) => {
+                let converged = converge(ctx, &connection, identity, user, &mut progress).await;
+                if let Err(Failure::Zitadel(error)) = &converged {
+                    ctx.connections.recheck_after(&connection, error);
+                }
+                converged
+            }
             Err(error) => Err(Failure::Connection(error)),
         },
         (None, Err(error)) => Err(Failure::Connection(error)),

@@ -35,7 +35,9 @@ pub struct Rosters {
 /// One page walk: when it started, and the users not yet taken from it.
 struct Listing {
     started: Instant,
-    users: HashMap<String, ZitadelUser>,
+    /// Boxed: a listed user is about 600 bytes inline, and a table of them would hold that much
+    /// for every free bucket too (and twice over while it grows).
+    users: HashMap<String, Box<ZitadelUser>>,
 }
 
 impl Rosters {
@@ -60,7 +62,10 @@ impl Rosters {
         if !recent {
             *listing = Some(Listing::fetch(zitadel, org_id).await?);
         }
-        Ok(listing.as_mut().and_then(|l| l.users.remove(user_id)))
+        Ok(listing
+            .as_mut()
+            .and_then(|l| l.users.remove(user_id))
+            .map(|user| *user))
     }
 
     fn slot(&self, revision: &str, org_id: &str) -> Arc<tokio::sync::Mutex<Option<Listing>>> {
@@ -97,7 +102,11 @@ impl Listing {
             let page = zitadel.list_users(&request).await?;
             let received = page.result.len() as u64;
             offset += received;
-            users.extend(page.result.into_iter().map(|u| (u.user_id.clone(), u)));
+            users.extend(
+                page.result
+                    .into_iter()
+                    .map(|u| (u.user_id.clone(), Box::new(u))),
+            );
             if received == 0 || offset >= page.details.total_result {
                 break;
             }
