@@ -12,7 +12,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::e2e::{Harness, Options, operator_recorded_requests};
+use support::e2e::{CREDENTIAL_SECRET, Harness, Options, operator_recorded_requests};
 use zitadel_user_operator::fixtures::UserBuilder;
 
 /// ZITADEL reads the operator makes to compare a user.
@@ -145,9 +145,20 @@ async fn a_resync_lists_the_organization_and_reads_metadata_only_where_the_user_
     }
     let zitadel = &harness.emulators().zitadel;
     zitadel.reset_call_counts();
+    harness.emulators().kube.clear_requests();
 
     // Every user's resync falls due within 1.1 intervals (the jitter) of its last comparison.
     tokio::time::sleep(resync.mul_f64(1.6)).await;
+
+    let credential_reads = operator_recorded_requests(harness.emulators())
+        .iter()
+        .filter(|r| r.verb == "get" && r.name.as_deref() == Some(CREDENTIAL_SECRET))
+        .count();
+    assert!(
+        credential_reads <= 1,
+        "four comparisons within seconds read the connection's credential at most once, \
+         not {credential_reads} times"
+    );
 
     let counts = zitadel.call_counts();
     assert_eq!(

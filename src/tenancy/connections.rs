@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
@@ -124,8 +124,21 @@ struct Fingerprint {
     secret_version: Option<String>,
 }
 
+/// How long a connection's credential Secret, once read, is trusted without reading it again.
+/// Reading it for every reconcile doubled the Kubernetes requests of a resync; a rotated
+/// credential is picked up within this time (an edited connection at once).
+pub const CREDENTIAL_RECHECK: Duration = Duration::from_secs(10);
+
 /// The client of each connection (kind, Secret namespace, name), with what it was built from.
-type ClientCache = HashMap<(ConnectionKind, String, String), (Fingerprint, Arc<Connection>)>;
+type ClientCache = HashMap<(ConnectionKind, String, String), CachedClient>;
+
+/// A client, what it was built from, and when its Secret was last read (`None`: read it on the
+/// next connect).
+struct CachedClient {
+    fingerprint: Fingerprint,
+    connection: Arc<Connection>,
+    secret_read: Option<Instant>,
+}
 
 /// Connections from the watch caches, and the clients built for them.
 pub struct Connections {
@@ -331,6 +344,20 @@ impl Connections {
         secret_namespace: &str,
     ) -> Result<Arc<Connection>, ConnectionError> {
         let label = describe(reference);
+        let key = (
+            reference.kind,
+            secret_namespace.to_owned(),
+            reference.name.clone(),
+        );
+        if let Some(cached) = self.lock().get(&key)
+            && cached.fingerprint.connection_uid == meta.uid
+            && cached.fingerprint.generation == meta.generation
+            && cached
+                .secret_read
+                .is_some_and(|read| read.elapsed() < CREDENTIAL_RECHECK)
+        {
+            return Ok(Arc::clone(&cached.connection));
+        }
         let selector = &settings.credentials.secret_ref;
         let secrets: Api<Secret> = Api::namespaced(self.kube.clone(), secret_namespace);
         let secret =
@@ -353,15 +380,11 @@ impl Connections {
             generation: meta.generation,
             secret_version: secret.metadata.resource_version.clone(),
         };
-        let key = (
-            reference.kind,
-            secret_namespace.to_owned(),
-            reference.name.clone(),
-        );
-        if let Some((cached, connection)) = self.lock().get(&key)
-            && *cached == fingerprint
+        if let Some(cached) = self.lock().get_mut(&key)
+            && cached.fingerprint == fingerprint
         {
-            return Ok(Arc::clone(connection));
+            cached.secret_read = Some(Instant::now());
+            return Ok(Arc::clone(&cached.connection));
         }
         let value = secret_value(secret.data.as_ref(), &selector.key).ok_or_else(missing)?;
         let config = client_config(&label, settings, value)?;
@@ -384,9 +407,35 @@ impl Connections {
             revision: revision(meta),
             root_metadata: RootMetadata::default(),
         });
-        self.lock()
-            .insert(key, (fingerprint, Arc::clone(&connection)));
+        self.lock().insert(
+            key,
+            CachedClient {
+                fingerprint,
+                connection: Arc::clone(&connection),
+                secret_read: Some(Instant::now()),
+            },
+        );
         Ok(connection)
+    }
+
+    /// After `error` from a call through `connection`: when ZITADEL rejected the credential, the
+    /// next connect reads its Secret again instead of waiting out [`CREDENTIAL_RECHECK`], so a
+    /// credential rotated and revoked at once costs one failed reconcile.
+    pub fn recheck_after(&self, connection: &Connection, error: &zitadel::Error) {
+        use zitadel::ErrorKind;
+        if !matches!(
+            error.kind(),
+            ErrorKind::Unauthenticated | ErrorKind::Auth | ErrorKind::PermissionDenied
+        ) {
+            return;
+        }
+        let mut clients = self.lock();
+        if let Some(cached) = clients
+            .values_mut()
+            .find(|cached| std::ptr::eq(&*cached.connection, connection))
+        {
+            cached.secret_read = None;
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ClientCache> {
