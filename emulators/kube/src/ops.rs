@@ -117,24 +117,40 @@ impl State {
             .map(decode_continue)
             .transpose()?;
         let (group, resource) = t.storage_resource();
-        let selected: Vec<(&ObjectKey, Value)> = self
+        let mut candidates = self
             .store
             .list(group, resource, t.namespace.as_deref())
             .filter(|(k, _)| {
                 after
                     .as_ref()
                     .is_none_or(|(ns, name)| (&k.namespace, &k.name) > (ns, name))
-            })
-            .map(|(k, e)| (k, t.present(e.object.clone())))
-            .filter(|(_, o)| options.selection.matches(o))
-            .collect();
+            });
         let limit = options.limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
-        let mut metadata = json!({"resourceVersion": self.store.resource_version().to_string()});
-        if selected.len() > limit {
-            metadata["continue"] = json!(encode_continue(selected[limit - 1].0));
-            metadata["remainingItemCount"] = json!(selected.len() - limit);
+        // Only the page is copied out of the store: a large collection read page by page must
+        // not cost a copy of all that follows on every page.
+        let mut items: Vec<Value> = Vec::new();
+        let mut last: Option<&ObjectKey> = None;
+        let mut more = false;
+        for (key, entry) in candidates.by_ref() {
+            let object = t.present(entry.object.clone());
+            if !options.selection.matches(&object) {
+                continue;
+            }
+            if items.len() == limit {
+                more = true;
+                break;
+            }
+            items.push(object);
+            last = Some(key);
         }
-        let items: Vec<Value> = selected.into_iter().take(limit).map(|(_, o)| o).collect();
+        let mut metadata = json!({"resourceVersion": self.store.resource_version().to_string()});
+        if let (true, Some(last)) = (more, last) {
+            metadata["continue"] = json!(encode_continue(last));
+            // Like the API server, the count is given only when no selector makes it unknown.
+            if options.selection.is_empty() {
+                metadata["remainingItemCount"] = json!(1 + candidates.count());
+            }
+        }
         Ok(json!({
             "apiVersion": t.rt.api_version(&t.version),
             "kind": t.rt.list_kind,

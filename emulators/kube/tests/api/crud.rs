@@ -217,9 +217,30 @@ async fn lists_are_paginated_with_limit_and_continue() {
     let secrets = cluster.secrets();
     let first = secrets.list(&ListParams::default().limit(3)).await.unwrap();
     assert_eq!(names(&first), ["a", "b", "c"]);
+    assert_eq!(first.metadata.remaining_item_count, Some(1));
     let token = first.metadata.continue_.clone().unwrap();
     let second = secrets
         .list(&ListParams::default().limit(3).continue_token(&token))
+        .await
+        .unwrap();
+    assert_eq!(names(&second), ["d"]);
+    assert!(second.metadata.continue_.is_none());
+    assert_eq!(second.metadata.remaining_item_count, None);
+}
+
+#[tokio::test]
+async fn a_selected_list_is_paginated_over_the_matches_without_a_remaining_count() {
+    let cluster = Cluster::start().await;
+    labelled_secrets(&cluster).await;
+    let secrets = cluster.secrets();
+    let selected = ListParams::default().labels("tier in (back,db)").limit(1);
+    let first = secrets.list(&selected).await.unwrap();
+    assert_eq!(names(&first), ["b"]);
+    // The API server cannot count what a selector leaves and says so by omitting the count.
+    assert_eq!(first.metadata.remaining_item_count, None);
+    let token = first.metadata.continue_.clone().unwrap();
+    let second = secrets
+        .list(&selected.clone().continue_token(&token))
         .await
         .unwrap();
     assert_eq!(names(&second), ["d"]);

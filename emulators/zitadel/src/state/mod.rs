@@ -7,8 +7,8 @@ pub mod orgs;
 pub mod projection;
 pub mod users;
 
-use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -60,8 +60,11 @@ impl Shared {
 pub struct State {
     /// Organizations by id.
     pub orgs: BTreeMap<String, Org>,
-    /// Current users by id (deleted users are removed).
+    /// Current users by id (deleted users are removed). Change them only through
+    /// [`State::commit_user`] and [`State::remove_user`], which keep `usernames` in step.
     pub users: BTreeMap<String, EmulatedUser>,
+    /// Lowercased username → user id, for the instance-wide uniqueness check on every create.
+    usernames: HashMap<String, String>,
     /// What ListUsers sees.
     pub projection: Projection,
     /// Keys, PATs, tokens, service principals.
@@ -105,9 +108,15 @@ impl State {
         user.sequence = self.next_sequence();
         user.change_date = Timestamp::now();
         self.projection.record(&user.id, Some(user.clone()));
+        self.usernames
+            .insert(user.username.to_lowercase(), user.id.clone());
         match self.users.entry(user.id.clone()) {
             Entry::Occupied(mut entry) => {
-                entry.insert(user);
+                let previous = entry.insert(user);
+                let renamed = previous.username.to_lowercase();
+                if renamed != entry.get().username.to_lowercase() {
+                    self.usernames.remove(&renamed);
+                }
                 entry.into_mut()
             }
             Entry::Vacant(entry) => entry.insert(user),
@@ -117,6 +126,7 @@ impl State {
     /// Deletes a user with its credentials; its id and username become free again.
     pub fn remove_user(&mut self, user_id: &str) -> Option<EmulatedUser> {
         let user = self.users.remove(user_id)?;
+        self.usernames.remove(&user.username.to_lowercase());
         self.next_sequence();
         self.credentials.remove_user(user_id);
         self.projection.record(user_id, None);
@@ -130,36 +140,8 @@ impl State {
 
     /// Whether another user already holds `username` (compared case-insensitively, instance-wide).
     pub fn username_taken(&self, username: &str, except_user: Option<&str>) -> bool {
-        let wanted = username.to_lowercase();
-        self.users.values().any(|user| {
-            Some(user.id.as_str()) != except_user && lowercases_to(&user.username, &wanted)
-        })
-    }
-}
-
-/// `held.to_lowercase() == lowercase`, without allocating for ASCII names: every create scans
-/// every user, which at benchmark sizes made the emulator, not the operator, the bottleneck.
-fn lowercases_to(held: &str, lowercase: &str) -> bool {
-    if held.is_ascii() {
-        held.len() == lowercase.len()
-            && held
-                .bytes()
-                .zip(lowercase.bytes())
-                .all(|(h, l)| h.to_ascii_lowercase() == l)
-    } else {
-        held.to_lowercase() == lowercase
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::lowercases_to;
-
-    #[test]
-    fn usernames_compare_case_insensitively_in_and_beyond_ascii() {
-        assert!(lowercases_to("Alice", "alice"));
-        assert!(lowercases_to("ÄLICE", "älice"));
-        assert!(!lowercases_to("Alice", "alicia"));
-        assert!(!lowercases_to("alice", "alic"));
+        self.usernames
+            .get(&username.to_lowercase())
+            .is_some_and(|holder| Some(holder.as_str()) != except_user)
     }
 }

@@ -7,13 +7,15 @@ fn path(id: &str) -> String {
 }
 
 #[tokio::test]
-async fn the_username_can_change() {
+async fn the_username_can_change_and_the_old_one_is_free_again() {
     let fx = Fixture::start().await;
     let id = fx.human("alice").await;
     fx.patch(&path(&id), json!({"username": "alice.doe"}))
         .await
         .ok();
     assert_eq!(fx.user(&id).await["username"], "alice.doe");
+    let other = fx.human("Alice").await;
+    assert_ne!(other, id);
 }
 
 #[tokio::test]
