@@ -574,3 +574,42 @@ fn revision(meta: &ObjectMeta) -> String {
         meta.generation.unwrap_or_default()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(timeout: Option<&str>) -> ConnectionSettings {
+        ConnectionSettings {
+            timeout: timeout.map(str::to_owned),
+            ..ConnectionSettings::personal_access_token(
+                "https://zitadel.example",
+                ("credential", "pat"),
+                vec!["org".to_owned()],
+            )
+        }
+    }
+
+    fn timeout_of(settings: &ConnectionSettings) -> Result<Duration, ConnectionError> {
+        client_config("default", settings, Sensitive::new("pat".to_owned()))
+            .map(|config| config.request_timeout)
+    }
+
+    #[test]
+    fn a_connection_without_a_timeout_gives_each_call_ten_seconds() {
+        assert_eq!(
+            timeout_of(&settings(None)).unwrap(),
+            Duration::from_secs(10)
+        );
+    }
+
+    #[test]
+    fn a_connection_timeout_is_read_as_a_duration_and_a_bad_one_is_refused() {
+        assert_eq!(
+            timeout_of(&settings(Some("2s"))).unwrap(),
+            Duration::from_secs(2)
+        );
+        let refused = timeout_of(&settings(Some("soon"))).unwrap_err();
+        assert!(refused.to_string().contains("soon"), "{refused}");
+    }
+}
