@@ -125,8 +125,8 @@ struct Fingerprint {
 }
 
 /// How long a connection's credential Secret, once read, is trusted without reading it again.
-/// Reading it for every reconcile doubled the Kubernetes requests of a resync; a rotated
-/// credential is picked up within this time (an edited connection at once).
+/// Read for every comparing reconcile, it was two thirds of a resync's Kubernetes requests; a
+/// rotated credential is picked up within this time (an edited connection at once).
 pub const CREDENTIAL_RECHECK: Duration = Duration::from_secs(10);
 
 /// The client of each connection (kind, Secret namespace, name), with what it was built from.
