@@ -80,6 +80,7 @@ pub async fn run(
         credential_checks: CredentialChecks::default(),
         freshness: Freshness::default(),
         rosters: Rosters::default(),
+        own_secret_writes: Arc::default(),
         metrics: metrics.clone(),
         reconcile_slots: tokio::sync::Semaphore::new(usize::from(config.concurrency.max(1))),
         settings: Settings {

@@ -1,5 +1,6 @@
 //! What every reconcile shares: API clients, the event recorder, backoff state and settings.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kube::runtime::events::Recorder;
@@ -8,6 +9,7 @@ use super::backoff::Backoff;
 use super::freshness::Freshness;
 use super::roster::Rosters;
 use crate::metrics::Metrics;
+use crate::secrets::OwnWrites;
 use crate::tenancy::connections::Connections;
 
 /// Tunables of the controller.
@@ -34,7 +36,7 @@ impl Default for Settings {
 }
 
 /// User ids this process created or adopted whose `status.userId` may not have reached the
-/// watch cache yet. A reconcile triggered meanwhile (by the new Secret, say) reads a `User`
+/// watch cache yet. A reconcile started meanwhile (by a spec edit, say) reads a `User`
 /// without the id; without this record it would call CreateUser again. That would be safe (the
 /// owner marker recovers the user) but wasteful, and it would repeat the `Created` event.
 #[derive(Default)]
@@ -119,6 +121,8 @@ pub struct Context {
     pub freshness: Freshness,
     /// The latest listing of each organization's users, for resyncs.
     pub rosters: Rosters,
+    /// The operator's Secret writes whose watch events have not come back yet.
+    pub own_secret_writes: Arc<OwnWrites>,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// One permit per reconcile that may run at once, shared by every watched namespace so

@@ -1,11 +1,12 @@
 //! When a managed `User` is compared with ZITADEL again, and how closely.
 //!
-//! After a comparison nothing in ZITADEL is expected to change until the resync, so the
-//! reconciles that the operator's own writes trigger meanwhile (its Secret, the finalizer) read
-//! nothing: they find the same [`Inputs`] and wait for the due time. Any change to the inputs (a
-//! spec edit, a reissue or rotate request, the Secret edited or deleted by someone else, the
-//! connection changed) reads the user itself at once. When only time has passed, the resync
-//! looks for drift in a listing of the organization ([`super::roster`]).
+//! After a comparison nothing in ZITADEL is expected to change until the resync, so a reconcile
+//! meanwhile that no input change started (a watch relist, a change to the connection's status)
+//! reads nothing: it finds the same [`Inputs`] and waits for the due time. The operator's own
+//! writes start no reconcile at all (see `trigger_fingerprint` and `OwnWrites`). Any change to
+//! the inputs (a spec edit, a reissue or rotate request, the Secret edited or deleted by someone
+//! else, the connection changed) reads the user itself at once. When only time has passed, the
+//! resync looks for drift in a listing of the organization ([`super::roster`]).
 //!
 //! The record lives in memory. After a start, a `User` already Ready for its generation gets
 //! its first comparison at a random point within the resync interval, and until then its
@@ -27,7 +28,7 @@ use crate::secrets::SecretState;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inputs {
     /// [`super::trigger_fingerprint`] of the `User`: generation, reissue and rotate
-    /// annotations, finalizers, deletion.
+    /// annotations, deletion.
     pub trigger: u64,
     /// The connection's uid and generation.
     pub connection: String,

@@ -33,8 +33,9 @@ mod sync;
 use std::future::Future;
 use std::sync::Arc;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Secret;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Resource};
@@ -83,13 +84,14 @@ pub async fn run(
         // A stored object that no longer deserialises (older schema, hand edit) reaches the
         // reconciler as an error to report instead of breaking the watch for its whole scope:
         // the cache decodes only metadata (see `CachedUser`).
-        let (users, secrets): (Api<CachedUser>, Api<Secret>) = match namespace.as_deref() {
-            Some(ns) => (
-                Api::namespaced(ctx.kube.clone(), ns),
-                Api::namespaced(ctx.kube.clone(), ns),
-            ),
-            None => (Api::all(ctx.kube.clone()), Api::all(ctx.kube.clone())),
-        };
+        let (users, secrets): (Api<CachedUser>, Api<PartialObjectMeta<Secret>>) =
+            match namespace.as_deref() {
+                Some(ns) => (
+                    Api::namespaced(ctx.kube.clone(), ns),
+                    Api::namespaced(ctx.kube.clone(), ns),
+                ),
+                None => (Api::all(ctx.kube.clone()), Api::all(ctx.kube.clone())),
+            };
         let (on_synced, pending) = (on_synced.clone(), pending.clone());
         run_scope(
             ctx.clone(),
@@ -110,14 +112,15 @@ pub async fn run(
 async fn run_scope(
     ctx: Arc<Context>,
     users: Api<CachedUser>,
-    secrets: Api<Secret>,
+    secrets: Api<PartialObjectMeta<Secret>>,
     concurrency: u16,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
     on_synced: impl FnOnce() + Send + 'static,
 ) {
     let (reader, writer) = reflector::store();
-    // Only spec changes (generation), finalizers and deletion start a reconcile: the operator's
-    // own status writes must not, or every reconcile would trigger the next one.
+    // Only spec changes (generation), the request annotations and deletion start a reconcile:
+    // the operator's own status and finalizer writes must not, or every reconcile would trigger
+    // the next one.
     let triggers = watcher(users, watcher::Config::default())
         .default_backoff()
         .reflect(writer)
@@ -137,11 +140,18 @@ async fn run_scope(
     };
     // A connection or namespace change may admit or refuse any User: look at them all again.
     let connection_changes = ctx.connections.changes();
+    // Each owned Secret's changes reconcile its User, except the echo of the operator's own
+    // write (see `OwnWrites`). Metadata is all the mapping to the owner needs.
+    let own_writes = ctx.own_secret_writes.clone();
+    let secret_changes = watcher(
+        secrets,
+        watcher::Config::default().labels(&owned_selector()),
+    )
+    .default_backoff()
+    .touched_objects()
+    .try_filter(move |secret| own_writes.is_echo(&secret.metadata).map(|echo| !echo));
     let controller = Controller::for_stream(triggers, reader)
-        .owns(
-            secrets,
-            watcher::Config::default().labels(&owned_selector()),
-        )
+        .owns_stream(secret_changes)
         .reconcile_all_on(connection_changes)
         .with_config(ControllerConfig::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
@@ -154,14 +164,16 @@ async fn run_scope(
     tokio::join!(readiness, controller);
 }
 
-/// Hash of what should start a reconcile: generation, finalizers, the deletion mark and the
-/// reissue and rotate annotations (an annotation change does not bump `generation`).
+/// Hash of what should start a reconcile: generation, the deletion mark and the reissue and
+/// rotate annotations (an annotation change does not bump `generation`). Finalizers are left
+/// out: the operator adds its own in the reconcile that creates the user, and a finalizer
+/// removed by hand is added back by the next resync.
 fn reconcile_trigger(user: &CachedUser) -> Option<u64> {
     Some(trigger_fingerprint(user.meta()))
 }
 
-/// What in a `User`'s metadata starts a reconcile: generation, reissue and rotate requests,
-/// finalizers and deletion.
+/// What in a `User`'s metadata starts a reconcile: generation, reissue and rotate requests and
+/// deletion.
 fn trigger_fingerprint(meta: &kube::api::ObjectMeta) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -172,7 +184,6 @@ fn trigger_fingerprint(meta: &kube::api::ObjectMeta) -> u64 {
             .and_then(|annotations| annotations.get(name))
             .hash(&mut hasher);
     }
-    meta.finalizers.hash(&mut hasher);
     meta.deletion_timestamp.is_some().hash(&mut hasher);
     hasher.finish()
 }

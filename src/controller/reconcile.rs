@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::ObjectReference;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::ObjectRef;
-use kube::{Api, Resource};
+use kube::{Api, Resource, ResourceExt};
 use tracing::{Instrument, field, info_span};
 
 use super::assess::{Assessment, assess};
@@ -129,14 +129,33 @@ async fn reconcile_user(ctx: &Context, user: User) -> Result<Action, Failure> {
         }
     };
     let api: Api<User> = Api::namespaced(ctx.kube.clone(), &identity.namespace);
-    finalizer(&api, FINALIZER, Arc::new(user), |event| async {
+    let dispatch = |event| async {
         match event {
             FinalizerEvent::Apply(user) => apply(ctx, &identity, &user).await,
             FinalizerEvent::Cleanup(user) => cleanup(ctx, &identity, &user).await,
         }
-    })
-    .await
-    .map_err(Failure::from)
+    };
+    let mut user = Arc::new(user);
+    if needs_finalizer(&user) {
+        // The helper only adds the finalizer here (it calls nothing) and leaves the rest to the
+        // reconcile its patch event would start. The patch has succeeded once it returns, so
+        // this reconcile goes on with the finalizer in place: a new User costs one reconcile,
+        // and finalizer changes are no reconcile trigger (see `trigger_fingerprint`).
+        finalizer(&api, FINALIZER, user.clone(), dispatch)
+            .await
+            .map_err(Failure::from)?;
+        Arc::make_mut(&mut user)
+            .finalizers_mut()
+            .push(FINALIZER.to_owned());
+    }
+    finalizer(&api, FINALIZER, user, dispatch)
+        .await
+        .map_err(Failure::from)
+}
+
+/// Whether `user` lives without the operator's finalizer: it is added before any ZITADEL call.
+fn needs_finalizer(user: &User) -> bool {
+    user.meta().deletion_timestamp.is_none() && !user.finalizers().iter().any(|f| f == FINALIZER)
 }
 
 /// Reconciles a live `User` and reports the result.
@@ -242,7 +261,11 @@ async fn converge(
     progress: &mut Progress,
 ) -> Result<Converged, Failure> {
     let zitadel = &connection.client;
-    let secrets = Secrets::new(ctx.kube.clone(), &identity.namespace);
+    let secrets = Secrets::new(
+        ctx.kube.clone(),
+        &identity.namespace,
+        ctx.own_secret_writes.clone(),
+    );
     let (observed, seen) = match progress.user_id.clone() {
         Some(user_id) => {
             let secret = observe_secret(&secrets, user, &identity.uid).await?;

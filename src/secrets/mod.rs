@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
@@ -21,8 +22,10 @@ use crate::crd::User;
 use crate::names::{FIELD_MANAGER, MANAGED_BY_LABEL, USER_LABEL};
 use crate::sensitive::Sensitive;
 
+mod echoes;
 mod ledger;
 
+pub use echoes::OwnWrites;
 pub use ledger::{
     HeldCredential, Issued, LEDGER_ANNOTATION, Ledger, OneTime, PendingCredential,
     RetiringCredential,
@@ -248,13 +251,17 @@ impl fmt::Debug for OwnedSecret {
 #[derive(Clone)]
 pub struct Secrets {
     api: Api<Secret>,
+    namespace: String,
+    writes: Arc<OwnWrites>,
 }
 
 impl Secrets {
-    /// Secrets of `namespace`.
-    pub fn new(client: kube::Client, namespace: &str) -> Self {
+    /// Secrets of `namespace`; every write is recorded in `writes`.
+    pub fn new(client: kube::Client, namespace: &str, writes: Arc<OwnWrites>) -> Self {
         Self {
             api: Api::namespaced(client, namespace),
+            namespace: namespace.to_owned(),
+            writes,
         }
     }
 
@@ -320,11 +327,13 @@ impl Secrets {
                 if !change.apply_to(&mut secret) {
                     return Ok(SecretState::Absent);
                 }
+                let in_flight = self.writes.start(&self.namespace, &name);
                 let created = self
                     .api
                     .create(&write_params(), &secret)
                     .await
                     .map_err(kube_error)?;
+                in_flight.answered(&created.metadata);
                 Ok(SecretState::Owned(OwnedSecret(Box::new(created))))
             }
             SecretState::Owned(OwnedSecret(mut secret)) => {
@@ -333,11 +342,13 @@ impl Secrets {
                 }
                 // Replace carries the observed resourceVersion: a concurrent change is a 409,
                 // retried from a fresh read, never overwritten.
+                let in_flight = self.writes.start(&self.namespace, &name);
                 let replaced = self
                     .api
                     .replace(&name, &write_params(), &secret)
                     .await
                     .map_err(kube_error)?;
+                in_flight.answered(&replaced.metadata);
                 Ok(SecretState::Owned(OwnedSecret(Box::new(replaced))))
             }
         }
