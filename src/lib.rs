@@ -3,6 +3,7 @@
 pub mod conditions;
 pub mod controller;
 pub mod crd;
+pub mod events;
 // Test builders: for this crate's unit tests, and for the other test code through the feature.
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;

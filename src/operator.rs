@@ -5,9 +5,9 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use crate::events::{Publisher, Reporter};
 use ::http::header as http_header;
 use futures::FutureExt;
-use kube::runtime::events::{Recorder, Reporter};
 use thiserror::Error;
 
 use crate::config::OperatorConfig;
@@ -74,7 +74,7 @@ pub async fn run(
     let ctx = Arc::new(Context {
         kube: kube.clone(),
         connections,
-        recorder: Recorder::new(kube.clone(), reporter),
+        events: Publisher::new(kube.clone(), reporter),
         backoff: Backoff::default(),
         recently_created: RecentlyCreated::default(),
         credential_checks: CredentialChecks::default(),

@@ -176,6 +176,35 @@ async fn a_zitadel_outage_during_deletion_keeps_the_user_until_deletion_succeeds
 }
 
 #[tokio::test]
+async fn a_failure_that_repeats_is_one_warning_event_counted_in_its_series() {
+    let harness = Harness::start().await;
+    harness.emulators().zitadel.inject(
+        "CreateUser",
+        Fault::Fail {
+            times: 2,
+            code: GrpcCode::Unavailable,
+        },
+    );
+    harness.create(UserBuilder::human("alice").build()).await;
+    harness.wait_ready("alice").await;
+
+    let events = harness.events_of("alice").await;
+    let reasons: Vec<_> = events.iter().map(|e| e.reason.as_deref()).collect();
+    let warnings: Vec<_> = events
+        .iter()
+        .filter(|e| e.type_.as_deref() == Some("Warning"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "one warning event: {reasons:?}");
+    assert_eq!(warnings[0].reason.as_deref(), Some("ZitadelUnavailable"));
+    assert_eq!(
+        warnings[0].series.as_ref().map(|series| series.count),
+        Some(2),
+        "the second failure counts into the first one's series"
+    );
+    assert!(reasons.contains(&Some("Created")), "{reasons:?}");
+}
+
+#[tokio::test]
 async fn a_rate_limited_create_waits_as_long_as_zitadel_asks() {
     let mut harness = Harness::environment(Options::default()).await;
     let retry_after = Duration::from_secs(2);

@@ -296,7 +296,7 @@ async fn run_into_a_conflict(harness: &Harness) {
 }
 
 /// Deletes alice while ZITADEL fails twice, so the identical DeletionBlocked warning is
-/// published twice (the event recorder patches the series it created), then with policy Delete;
+/// published twice (the event publisher patches the series it created), then with policy Delete;
 /// and the machine user with policy Orphan. Both remove the finalizer (users patch).
 async fn delete_with_both_policies(harness: &Harness) {
     harness.emulators().zitadel.inject(

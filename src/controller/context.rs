@@ -1,13 +1,12 @@
-//! What every reconcile shares: API clients, the event recorder, backoff state and settings.
+//! What every reconcile shares: API clients, the event publisher, backoff state and settings.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kube::runtime::events::Recorder;
-
 use super::backoff::Backoff;
 use super::freshness::Freshness;
 use super::roster::Rosters;
+use crate::events::Publisher;
 use crate::metrics::Metrics;
 use crate::secrets::OwnWrites;
 use crate::tenancy::connections::Connections;
@@ -110,7 +109,7 @@ pub struct Context {
     /// The connections, and one ZITADEL client per connection.
     pub connections: Connections,
     /// Publishes Kubernetes events.
-    pub recorder: Recorder,
+    pub events: Publisher,
     /// Per-object retry backoff.
     pub backoff: Backoff,
     /// Ids created since start whose status may still be in flight.

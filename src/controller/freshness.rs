@@ -1,8 +1,8 @@
 //! When a managed `User` is compared with ZITADEL again, and how closely.
 //!
 //! After a comparison nothing in ZITADEL is expected to change until the resync, so a reconcile
-//! meanwhile that no input change started (a watch relist, a change to the connection's status)
-//! reads nothing: it finds the same [`Inputs`] and waits for the due time. The operator's own
+//! meanwhile that no input change started (a watch relist, a namespace change that admits the
+//! `User` as before) reads nothing: it finds the same [`Inputs`] and waits for the due time. The operator's own
 //! writes start no reconcile at all (see `trigger_fingerprint` and `OwnWrites`). Any change to
 //! the inputs (a spec edit, a reissue or rotate request, the Secret edited or deleted by someone
 //! else, the connection changed) reads the user itself at once. When only time has passed, the

@@ -4,10 +4,10 @@
 //! apply, one field manager) only when it differs: a status write is itself a watch event, and
 //! a steady state must write nothing.
 
+use crate::events::Occurrence;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::api::{Patch, PatchParams};
-use kube::runtime::events::{Event as KubeEvent, EventType};
 use kube::{Api, Resource};
 use serde_json::json;
 
@@ -129,18 +129,13 @@ fn notes(progress: &Progress, verdict: &Verdict) -> Vec<Note> {
 /// cannot be written is logged, never a reason to fail the reconcile.
 pub async fn publish(ctx: &Context, reference: &ObjectReference, notes: &[Note]) {
     for note in notes {
-        let event = KubeEvent {
-            type_: if note.warning {
-                EventType::Warning
-            } else {
-                EventType::Normal
-            },
-            reason: note.reason.to_owned(),
-            note: Some(truncate(&note.note, MAX_NOTE_BYTES).to_owned()),
-            action: "Reconcile".to_owned(),
-            secondary: None,
+        let occurrence = Occurrence {
+            warning: note.warning,
+            reason: note.reason,
+            note: truncate(&note.note, MAX_NOTE_BYTES),
+            action: "Reconcile",
         };
-        if let Err(error) = ctx.recorder.publish(&event, reference).await {
+        if let Err(error) = ctx.events.publish(&occurrence, reference).await {
             tracing::warn!(%error, reason = note.reason, "could not publish an event");
         }
     }
