@@ -96,7 +96,22 @@ pub enum Next {
 /// Per `User` uid, the last comparison.
 #[derive(Default)]
 pub struct Freshness {
-    records: Mutex<HashMap<String, Record>>,
+    records: Mutex<HashMap<String, Entry>>,
+}
+
+/// A record, and whether its due comparison has been handed to the controller.
+struct Entry {
+    record: Record,
+    queued: bool,
+}
+
+impl From<Record> for Entry {
+    fn from(record: Record) -> Self {
+        Self {
+            record,
+            queued: false,
+        }
+    }
 }
 
 impl Freshness {
@@ -121,16 +136,42 @@ impl Freshness {
             connection,
             settled,
         };
-        let (wait, record) = decide_first(records.get(uid), &seen, now, first_due);
+        let last = records.get(uid).map(|entry| &entry.record);
+        let (wait, record) = decide_first(last, &seen, now, first_due);
         if let Some(record) = record {
-            records.insert(uid.to_owned(), record);
+            records.insert(uid.to_owned(), record.into());
         }
         wait
     }
 
     /// Whether the `User` with uid `uid`, now seen with `inputs`, is compared now.
     pub fn next(&self, uid: &str, inputs: &Inputs) -> Next {
-        decide(self.lock().get(uid), inputs, Instant::now())
+        let records = self.lock();
+        decide(
+            records.get(uid).map(|entry| &entry.record),
+            inputs,
+            Instant::now(),
+        )
+    }
+
+    /// Of `users` (uid and anything), those whose next comparison is due at `now` and was not
+    /// handed out yet: each due time is handed out once. Ready `User`s wait for no requeue of
+    /// their own; the controller's resync wheel asks this instead (see `super::due_users`).
+    pub fn take_due<'a, T>(
+        &self,
+        now: Instant,
+        users: impl IntoIterator<Item = (&'a str, T)>,
+    ) -> Vec<T> {
+        let mut records = self.lock();
+        users
+            .into_iter()
+            .filter(|(uid, _)| {
+                records
+                    .get_mut(*uid)
+                    .is_some_and(|entry| take_if_due(entry, now))
+            })
+            .map(|(_, user)| user)
+            .collect()
     }
 
     /// Records a comparison of `uid` that ended with `inputs`; the next is due after `delay`.
@@ -141,12 +182,12 @@ impl Freshness {
             at: now,
             due: now + delay,
         };
-        self.lock().insert(uid.to_owned(), record);
+        self.lock().insert(uid.to_owned(), record.into());
     }
 
     /// Records that the reconcile of `uid` failed or did not reach Ready.
     pub fn failed(&self, uid: &str) {
-        self.lock().insert(uid.to_owned(), Record::Failed);
+        self.lock().insert(uid.to_owned(), Record::Failed.into());
     }
 
     /// Forgets `uid`: the `User` is gone.
@@ -154,11 +195,23 @@ impl Freshness {
         self.lock().remove(uid);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Record>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         self.records
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// Whether `entry`'s comparison is due at `now` and not handed out yet; marks it handed out.
+/// A failed `User` is retried by its own requeue.
+fn take_if_due(entry: &mut Entry, now: Instant) -> bool {
+    let due = match &entry.record {
+        Record::FirstDue { due, .. } | Record::Compared { due, .. } => *due,
+        Record::Failed => return false,
+    };
+    let take = !entry.queued && due <= now;
+    entry.queued |= take;
+    take
 }
 
 /// A `User` as a reconcile finds it before reading anything.
@@ -355,6 +408,31 @@ mod tests {
             decide_first(Some(&last), &seen(7, true), at(1), at(300)),
             (None, None)
         );
+    }
+
+    #[test]
+    fn a_due_comparison_is_handed_out_once_and_a_failed_user_never() {
+        let mut compared = Entry::from(compared("absent", 0, 600));
+        let mut first = Entry::from(first_due(123));
+        let mut failed = Entry::from(Record::Failed);
+
+        assert!(!take_if_due(&mut compared, at(599)), "not due yet");
+        assert!(take_if_due(&mut compared, at(600)));
+        assert!(!take_if_due(&mut compared, at(601)), "handed out already");
+        assert!(take_if_due(&mut first, at(200)));
+        assert!(!take_if_due(&mut failed, at(10_000)));
+    }
+
+    #[test]
+    fn a_new_record_is_handed_out_again_when_due() {
+        let freshness = Freshness::default();
+        freshness.compared("alice", inputs("absent"), Duration::ZERO);
+        let now = Instant::now();
+        assert_eq!(freshness.take_due(now, [("alice", 1), ("bob", 2)]), [1]);
+        assert!(freshness.take_due(now, [("alice", 1)]).is_empty());
+
+        freshness.compared("alice", inputs("absent"), Duration::ZERO);
+        assert_eq!(freshness.take_due(Instant::now(), [("alice", 1)]), [1]);
     }
 
     #[test]

@@ -32,6 +32,7 @@ mod sync;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::{FutureExt, StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Secret;
@@ -140,6 +141,7 @@ async fn run_scope(
     };
     // A connection or namespace change may admit or refuse any User: look at them all again.
     let connection_changes = ctx.connections.changes();
+    let due = due_users(reader.clone(), ctx.clone());
     // Each owned Secret's changes reconcile its User, except the echo of the operator's own
     // write (see `OwnWrites`). Metadata is all the mapping to the owner needs.
     let own_writes = ctx.own_secret_writes.clone();
@@ -153,6 +155,7 @@ async fn run_scope(
     let controller = Controller::for_stream(triggers, reader)
         .owns_stream(secret_changes)
         .reconcile_all_on(connection_changes)
+        .reconcile_on(due)
         .with_config(ControllerConfig::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
@@ -162,6 +165,41 @@ async fn run_scope(
             }
         });
     tokio::join!(readiness, controller);
+}
+
+/// The longest and shortest time between two looks of the resync wheel ([`due_users`]).
+const WHEEL_TICK: (Duration, Duration) = (Duration::from_millis(50), Duration::from_secs(1));
+
+/// The resync wheel: every tick (a twentieth of the resync interval, within [`WHEEL_TICK`]),
+/// the `User`s of `store` whose next comparison [`Freshness`] has due. A Ready `User` has no
+/// requeue of its own: kube-runtime's scheduler would hold an entry for each (about 700 bytes,
+/// 7 MB of the heap at 10,000 `User`s, measured with heaptrack) for the whole resync interval.
+/// Failed reconciles keep their own requeue and backoff.
+fn due_users(
+    store: reflector::Store<CachedUser>,
+    ctx: Arc<Context>,
+) -> impl futures::Stream<Item = reflector::ObjectRef<CachedUser>> + Send + 'static {
+    let (shortest, longest) = WHEEL_TICK;
+    let tick = (ctx.settings.resync_interval / 20).clamp(shortest, longest);
+    let mut ticks = tokio::time::interval(tick);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    futures::stream::unfold(ticks, |mut ticks| async move {
+        ticks.tick().await;
+        Some(((), ticks))
+    })
+    .flat_map(move |()| {
+        let users = store.state();
+        let with_uid = users
+            .iter()
+            .filter_map(|user| Some((user.meta().uid.as_deref()?, user)));
+        let due: Vec<_> = ctx
+            .freshness
+            .take_due(std::time::Instant::now(), with_uid)
+            .into_iter()
+            .map(|user| reflector::ObjectRef::from_obj(&**user))
+            .collect();
+        futures::stream::iter(due)
+    })
 }
 
 /// Hash of what should start a reconcile: generation, the deletion mark and the reissue and

@@ -173,13 +173,13 @@ async fn apply(ctx: &Context, identity: &Identity, user: &User) -> Result<Action
     };
     record_user_id(&progress);
     let admitted = ctx.connections.admit(user, &identity.namespace).await;
-    let first_due = match (&progress.user_id, &admitted) {
-        (Some(_), Ok(admitted)) => first_due(ctx, identity, user, &admitted.revision()),
-        _ => None,
+    let waits = match (&progress.user_id, &admitted) {
+        (Some(_), Ok(admitted)) => waits_for_first_due(ctx, identity, user, &admitted.revision()),
+        _ => false,
     };
-    let result = match (first_due, admitted) {
-        (Some(until), _) => Ok(Converged::Unchanged { until }),
-        (None, Ok(admitted)) => match ctx.connections.connect(&admitted).await {
+    let result = match (waits, admitted) {
+        (true, _) => Ok(Converged::Unchanged),
+        (false, Ok(admitted)) => match ctx.connections.connect(&admitted).await {
             Ok(connection) => {
                 let converged = converge(ctx, &connection, identity, user, &mut progress).await;
                 if let Err(Failure::Zitadel(error)) = &converged {
@@ -189,14 +189,13 @@ async fn apply(ctx: &Context, identity: &Identity, user: &User) -> Result<Action
             }
             Err(error) => Err(Failure::Connection(error)),
         },
-        (None, Err(error)) => Err(Failure::Connection(error)),
+        (false, Err(error)) => Err(Failure::Connection(error)),
     };
     let inputs = match result {
-        Ok(Converged::Unchanged { until }) => {
+        // Its due comparison comes from the resync wheel (`super::due_users`).
+        Ok(Converged::Unchanged) => {
             report_unchanged(ctx, identity, user);
-            return Ok(Action::requeue(
-                until.saturating_duration_since(std::time::Instant::now()),
-            ));
+            return Ok(Action::await_change());
         }
         Ok(Converged::Compared(inputs)) => Ok(inputs),
         Err(failure) => Err(failure),
@@ -215,40 +214,35 @@ async fn apply(ctx: &Context, identity: &Identity, user: &User) -> Result<Action
         (Ok(inputs), Ok(())) => {
             let delay = requeue(ctx, &object_ref(user.meta()), &assessment, progress.due_in);
             if assessment.verdict.is_ready() {
+                // The resync wheel (`super::due_users`) starts the next comparison when due: a
+                // Ready `User` holds no requeue of its own in the controller's scheduler.
                 ctx.freshness.compared(&identity.uid, inputs, delay);
+                Ok(Action::await_change())
             } else {
                 ctx.freshness.failed(&identity.uid);
+                Ok(Action::requeue(delay))
             }
-            Ok(Action::requeue(delay))
         }
     }
 }
 
-/// When a `User` Ready before this process started is first compared, if that is still ahead,
-/// on the admitted connection of revision `connection`: decided from the caches alone. A
-/// connection that no longer admits it is not waited for.
-fn first_due(
-    ctx: &Context,
-    identity: &Identity,
-    user: &User,
-    connection: &str,
-) -> Option<std::time::Instant> {
+/// Whether a `User` Ready before this process started waits for its first comparison, which
+/// is still ahead, on the admitted connection of revision `connection`: decided from the caches
+/// alone. A connection that no longer admits it is not waited for.
+fn waits_for_first_due(ctx: &Context, identity: &Identity, user: &User, connection: &str) -> bool {
     let trigger = super::trigger_fingerprint(user.meta());
     let resync = ctx.settings.resync_interval;
     ctx.freshness
         .first_due(&identity.uid, trigger, connection, settled(user), resync)
+        .is_some()
 }
 
 /// How a converge ended.
 enum Converged {
     /// ZITADEL was read and brought in line; the next comparison waits for a change to these.
     Compared(Inputs),
-    /// Nothing can have changed since the last comparison: none was made, none is due before
-    /// `until`.
-    Unchanged {
-        /// When the next comparison is due.
-        until: std::time::Instant,
-    },
+    /// Nothing can have changed since the last comparison: none was made, and none is due yet.
+    Unchanged,
 }
 
 /// Establishes the ZITADEL user if the status does not name one yet, then brings it in line:
@@ -272,7 +266,7 @@ async fn converge(
             let inputs = Inputs::of(user, connection.revision.clone(), &secret);
             let next = ctx.freshness.next(&identity.uid, &inputs);
             match next {
-                Next::WaitUntil(until) => return Ok(Converged::Unchanged { until }),
+                Next::WaitUntil(_) => return Ok(Converged::Unchanged),
                 Next::Compare => (observe(zitadel, &user_id, secret).await?, Seen::Read),
                 Next::Resync { since } => {
                     let listed = Listed {
