@@ -343,21 +343,47 @@ impl Connections {
         settings: &ConnectionSettings,
         secret_namespace: &str,
     ) -> Result<Arc<Connection>, ConnectionError> {
-        let label = describe(reference);
         let key = (
             reference.kind,
             secret_namespace.to_owned(),
             reference.name.clone(),
         );
-        if let Some(cached) = self.lock().get(&key)
+        if let Some(cached) = self.lock().get_mut(&key)
             && cached.fingerprint.connection_uid == meta.uid
             && cached.fingerprint.generation == meta.generation
-            && cached
+        {
+            if cached
                 .secret_read
                 .is_some_and(|read| read.elapsed() < CREDENTIAL_RECHECK)
-        {
-            return Ok(Arc::clone(&cached.connection));
+            {
+                return Ok(Arc::clone(&cached.connection));
+            }
+            // This caller reads the Secret again; the reconciles that connect meanwhile (a
+            // resync starts many at once) keep the client they have instead of each reading it.
+            cached.secret_read = Some(Instant::now());
         }
+        let rebuilt = self
+            .rebuild(reference, key.clone(), meta, settings, secret_namespace)
+            .await;
+        if rebuilt.is_err()
+            && let Some(cached) = self.lock().get_mut(&key)
+        {
+            cached.secret_read = None;
+        }
+        rebuilt
+    }
+
+    /// Reads the connection's credential Secret and returns the cached client if the Secret is
+    /// unchanged, else builds and caches a new one.
+    async fn rebuild(
+        &self,
+        reference: &ConnectionRef,
+        key: (ConnectionKind, String, String),
+        meta: &ObjectMeta,
+        settings: &ConnectionSettings,
+        secret_namespace: &str,
+    ) -> Result<Arc<Connection>, ConnectionError> {
+        let label = describe(reference);
         let selector = &settings.credentials.secret_ref;
         let secrets: Api<Secret> = Api::namespaced(self.kube.clone(), secret_namespace);
         let secret =
