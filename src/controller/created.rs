@@ -33,7 +33,6 @@ pub fn as_created(
             username: username.to_owned(),
             human,
             machine,
-            ..wire::User::default()
         },
         metadata,
     }

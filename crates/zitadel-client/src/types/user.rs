@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 use super::common::Details;
 
 /// `zitadel.user.v2.User`. Every field defaults because protojson omits zero values (§1).
+///
+/// Only what the operator reads is decoded: `loginNames`, `preferredLoginName` and the
+/// deprecated copies of `userId`, `state`, `username` and the login names inside `human` are
+/// skipped. A resync holds a listing of every user of an organization for about one interval,
+/// and those fields were half of each listed user's heap.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct User {
@@ -17,10 +22,6 @@ pub struct User {
     pub state: UserState,
     /// Current username.
     pub username: String,
-    /// All login names.
-    pub login_names: Vec<String>,
-    /// The preferred login name.
-    pub preferred_login_name: String,
     /// Set for human users.
     pub human: Option<HumanUser>,
     /// Set for machine users (service accounts).
@@ -80,20 +81,10 @@ pub enum UserType {
     Machine,
 }
 
-/// The human part of a user (`user.human`).
+/// The human part of a user (`user.human`), without the deprecated copies of the user's fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct HumanUser {
-    /// Deprecated copy of `user.userId`.
-    pub user_id: String,
-    /// Deprecated copy of `user.state`.
-    pub state: UserState,
-    /// Deprecated copy of `user.username`.
-    pub username: String,
-    /// Deprecated copy of `user.loginNames`.
-    pub login_names: Vec<String>,
-    /// Deprecated copy of `user.preferredLoginName`.
-    pub preferred_login_name: String,
     /// Names, language, gender.
     pub profile: HumanProfile,
     /// E-mail address and verification flag.
