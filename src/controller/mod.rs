@@ -29,6 +29,7 @@ mod report;
 mod roster;
 mod state;
 mod sync;
+mod triggers;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -51,8 +52,8 @@ pub use progress::Note;
 pub use reconcile::{error_policy, reconcile};
 pub use report::publish;
 pub use roster::Rosters;
+use triggers::{Triggers, trigger_fingerprint};
 
-use crate::names::{REISSUE_ANNOTATION, ROTATE_ANNOTATION};
 use crate::secrets::owned_selector;
 
 /// The watch scopes for `namespaces`: each of them, or all namespaces (`None`) when empty.
@@ -119,14 +120,12 @@ async fn run_scope(
     on_synced: impl FnOnce() + Send + 'static,
 ) {
     let (reader, writer) = reflector::store();
-    // Only spec changes (generation), the request annotations and deletion start a reconcile:
-    // the operator's own status and finalizer writes must not, or every reconcile would trigger
-    // the next one.
+    let mut seen = Triggers::default();
     let triggers = watcher(users, watcher::Config::default())
         .default_backoff()
         .reflect(writer)
-        .applied_objects()
-        .predicate_filter(reconcile_trigger, Default::default());
+        .try_filter(move |event| futures::future::ready(seen.admit(event)))
+        .applied_objects();
     let synced = reader.clone();
     // The store's readiness wakes only its most recent waiter, and the Controller waits on the
     // same store: a single await here would never wake. Polling re-registers the waker.
@@ -200,28 +199,4 @@ fn due_users(
             .collect();
         futures::stream::iter(due)
     })
-}
-
-/// Hash of what should start a reconcile: generation, the deletion mark and the reissue and
-/// rotate annotations (an annotation change does not bump `generation`). Finalizers are left
-/// out: the operator adds its own in the reconcile that creates the user, and a finalizer
-/// removed by hand is added back by the next resync.
-fn reconcile_trigger(user: &CachedUser) -> Option<u64> {
-    Some(trigger_fingerprint(user.meta()))
-}
-
-/// What in a `User`'s metadata starts a reconcile: generation, reissue and rotate requests and
-/// deletion.
-fn trigger_fingerprint(meta: &kube::api::ObjectMeta) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    meta.generation.hash(&mut hasher);
-    for name in [REISSUE_ANNOTATION, ROTATE_ANNOTATION] {
-        meta.annotations
-            .as_ref()
-            .and_then(|annotations| annotations.get(name))
-            .hash(&mut hasher);
-    }
-    meta.deletion_timestamp.is_some().hash(&mut hasher);
-    hasher.finish()
 }
