@@ -24,31 +24,40 @@ use crate::conditions::ready_condition;
 use crate::crd::User;
 use crate::secrets::SecretState;
 
-/// What the outcome of a comparison depends on besides ZITADEL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the outcome of a comparison depends on besides ZITADEL, each as a hash: a record is
+/// kept for every `User` for the life of the process, and only equality is ever asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Inputs {
     /// [`super::trigger_fingerprint`] of the `User`: generation, reissue and rotate
     /// annotations, deletion.
     pub trigger: u64,
-    /// The connection's uid and generation.
-    pub connection: String,
-    /// The `User`'s Secret: absent, foreign, or owned at a resourceVersion.
-    pub secret: String,
+    /// Of the connection's revision (uid and generation).
+    pub connection: u64,
+    /// Of the `User`'s Secret: absent, foreign, or owned at a resourceVersion.
+    pub secret: u64,
 }
 
 impl Inputs {
-    /// The inputs of `user` on `connection` with `secret`.
-    pub fn of(user: &User, connection: String, secret: &SecretState) -> Self {
+    /// The inputs of `user` on the connection of revision `connection` with `secret`.
+    pub fn of(user: &User, connection: &str, secret: &SecretState) -> Self {
+        let secret = match secret {
+            SecretState::Absent => hash_of(&"absent"),
+            SecretState::Foreign => hash_of(&"foreign"),
+            SecretState::Owned(owned) => hash_of(&("owned", owned.resource_version())),
+        };
         Self {
             trigger: super::trigger_fingerprint(user.meta()),
-            connection,
-            secret: match secret {
-                SecretState::Absent => "absent".to_owned(),
-                SecretState::Foreign => "foreign".to_owned(),
-                SecretState::Owned(owned) => format!("owned {}", owned.resource_version()),
-            },
+            connection: hash_of(&connection),
+            secret,
         }
     }
+}
+
+fn hash_of(value: &impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// What is remembered of a `User` between reconciles.
@@ -59,8 +68,8 @@ enum Record {
     FirstDue {
         /// The trigger fingerprint then.
         trigger: u64,
-        /// The connection revision then.
-        connection: String,
+        /// The hash of the connection revision then.
+        connection: u64,
         /// When the first comparison is due.
         due: Instant,
     },
@@ -93,10 +102,10 @@ pub enum Next {
     WaitUntil(Instant),
 }
 
-/// Per `User` uid, the last comparison.
+/// Per `User` (by a hash of its uid), the last comparison.
 #[derive(Default)]
 pub struct Freshness {
-    records: Mutex<HashMap<String, Entry>>,
+    records: Mutex<HashMap<u64, Entry>>,
 }
 
 /// A record, and whether its due comparison has been handed to the controller.
@@ -133,13 +142,13 @@ impl Freshness {
         let mut records = self.lock();
         let seen = FirstSeen {
             trigger,
-            connection,
+            connection: hash_of(&connection),
             settled,
         };
-        let last = records.get(uid).map(|entry| &entry.record);
+        let last = records.get(&hash_of(&uid)).map(|entry| &entry.record);
         let (wait, record) = decide_first(last, &seen, now, first_due);
         if let Some(record) = record {
-            records.insert(uid.to_owned(), record.into());
+            records.insert(hash_of(&uid), record.into());
         }
         wait
     }
@@ -148,7 +157,7 @@ impl Freshness {
     pub fn next(&self, uid: &str, inputs: &Inputs) -> Next {
         let records = self.lock();
         decide(
-            records.get(uid).map(|entry| &entry.record),
+            records.get(&hash_of(&uid)).map(|entry| &entry.record),
             inputs,
             Instant::now(),
         )
@@ -167,7 +176,7 @@ impl Freshness {
             .into_iter()
             .filter(|(uid, _)| {
                 records
-                    .get_mut(*uid)
+                    .get_mut(&hash_of(uid))
                     .is_some_and(|entry| take_if_due(entry, now))
             })
             .map(|(_, user)| user)
@@ -182,20 +191,20 @@ impl Freshness {
             at: now,
             due: now + delay,
         };
-        self.lock().insert(uid.to_owned(), record.into());
+        self.lock().insert(hash_of(&uid), record.into());
     }
 
     /// Records that the reconcile of `uid` failed or did not reach Ready.
     pub fn failed(&self, uid: &str) {
-        self.lock().insert(uid.to_owned(), Record::Failed.into());
+        self.lock().insert(hash_of(&uid), Record::Failed.into());
     }
 
     /// Forgets `uid`: the `User` is gone.
     pub fn forget(&self, uid: &str) {
-        self.lock().remove(uid);
+        self.lock().remove(&hash_of(&uid));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Entry>> {
         self.records
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -215,16 +224,17 @@ fn take_if_due(entry: &mut Entry, now: Instant) -> bool {
 }
 
 /// A `User` as a reconcile finds it before reading anything.
-struct FirstSeen<'a> {
+struct FirstSeen {
     trigger: u64,
-    connection: &'a str,
+    /// The hash of its connection's revision.
+    connection: u64,
     settled: bool,
 }
 
 /// Whether a `User` waits before anything is read, and the record to store: pure, for tests.
 fn decide_first(
     last: Option<&Record>,
-    seen: &FirstSeen<'_>,
+    seen: &FirstSeen,
     now: Instant,
     first_due: Instant,
 ) -> (Option<Instant>, Option<Record>) {
@@ -233,7 +243,7 @@ fn decide_first(
             trigger,
             connection,
             due,
-        }) if *trigger == seen.trigger && connection == seen.connection && now < *due => {
+        }) if *trigger == seen.trigger && *connection == seen.connection && now < *due => {
             (Some(*due), None)
         }
         Some(_) => (None, None),
@@ -241,7 +251,7 @@ fn decide_first(
             Some(first_due),
             Some(Record::FirstDue {
                 trigger: seen.trigger,
-                connection: seen.connection.to_owned(),
+                connection: seen.connection,
                 due: first_due,
             }),
         ),
@@ -293,8 +303,8 @@ mod tests {
     fn inputs(secret: &str) -> Inputs {
         Inputs {
             trigger: 7,
-            connection: "uid/1".to_owned(),
-            secret: secret.to_owned(),
+            connection: hash_of(&"uid/1"),
+            secret: hash_of(&secret),
         }
     }
 
@@ -315,15 +325,15 @@ mod tests {
     fn first_due(due: u64) -> Record {
         Record::FirstDue {
             trigger: 7,
-            connection: "uid/1".to_owned(),
+            connection: hash_of(&"uid/1"),
             due: at(due),
         }
     }
 
-    fn seen(trigger: u64, settled: bool) -> FirstSeen<'static> {
+    fn seen(trigger: u64, settled: bool) -> FirstSeen {
         FirstSeen {
             trigger,
-            connection: "uid/1",
+            connection: hash_of(&"uid/1"),
             settled,
         }
     }
@@ -346,7 +356,7 @@ mod tests {
                 ..inputs("owned 5")
             },
             Inputs {
-                connection: "uid/2".to_owned(),
+                connection: hash_of(&"uid/2"),
                 ..inputs("owned 5")
             },
         ] {

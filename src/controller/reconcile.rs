@@ -263,7 +263,7 @@ async fn converge(
     let (observed, seen) = match progress.user_id.clone() {
         Some(user_id) => {
             let secret = observe_secret(&secrets, user, &identity.uid).await?;
-            let inputs = Inputs::of(user, connection.revision.clone(), &secret);
+            let inputs = Inputs::of(user, &connection.revision, &secret);
             let next = ctx.freshness.next(&identity.uid, &inputs);
             match next {
                 Next::WaitUntil(_) => return Ok(Converged::Unchanged),
@@ -344,7 +344,7 @@ async fn converge(
         lifecycle.credentials(secret, progress).await?
     };
     progress.owns_secret = matches!(secret, SecretState::Owned(_));
-    let inputs = Inputs::of(user, connection.revision.clone(), &secret);
+    let inputs = Inputs::of(user, &connection.revision, &secret);
     Ok(Converged::Compared(inputs))
 }
 
