@@ -10,9 +10,7 @@
 //! what a repeat needs (about 100 bytes per event) for at most [`MAX_REMEMBERED`] events, oldest
 //! first out, like client-go's event correlator.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -23,6 +21,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use kube::api::{ObjectMeta, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde_json::json;
+
+use crate::fingerprint::fingerprint;
 
 /// How long after an event a repeat joins its series instead of becoming an event of its own
 /// (kube-runtime's and client-go's six minutes).
@@ -160,13 +160,14 @@ impl Publisher {
 /// bytes, and a collision between two of at most [`MAX_REMEMBERED`] keys (odds about 1 in 10^12)
 /// would only count an event into another object's series.
 fn series_key(occurrence: &Occurrence<'_>, regarding: &ObjectReference) -> u64 {
-    let mut hasher = DefaultHasher::new();
+    let what = (occurrence.warning, occurrence.reason, occurrence.action);
     match &regarding.uid {
-        Some(uid) => uid.hash(&mut hasher),
-        None => (&regarding.kind, &regarding.namespace, &regarding.name).hash(&mut hasher),
+        Some(uid) => fingerprint(&(uid, what)),
+        None => fingerprint(&(
+            (&regarding.kind, &regarding.namespace, &regarding.name),
+            what,
+        )),
     }
-    (occurrence.warning, occurrence.reason, occurrence.action).hash(&mut hasher);
-    hasher.finish()
 }
 
 /// The recently published events, by series key, oldest first.

@@ -4,6 +4,7 @@ pub mod conditions;
 pub mod controller;
 pub mod crd;
 pub mod events;
+pub mod fingerprint;
 // Test builders: for this crate's unit tests, and for the other test code through the feature.
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;

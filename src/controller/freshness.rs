@@ -22,6 +22,7 @@ use kube::Resource;
 
 use crate::conditions::ready_condition;
 use crate::crd::User;
+use crate::fingerprint::fingerprint;
 use crate::secrets::SecretState;
 
 /// What the outcome of a comparison depends on besides ZITADEL, each as a hash: a record is
@@ -41,23 +42,16 @@ impl Inputs {
     /// The inputs of `user` on the connection of revision `connection` with `secret`.
     pub fn of(user: &User, connection: &str, secret: &SecretState) -> Self {
         let secret = match secret {
-            SecretState::Absent => hash_of(&"absent"),
-            SecretState::Foreign => hash_of(&"foreign"),
-            SecretState::Owned(owned) => hash_of(&("owned", owned.resource_version())),
+            SecretState::Absent => fingerprint(&"absent"),
+            SecretState::Foreign => fingerprint(&"foreign"),
+            SecretState::Owned(owned) => fingerprint(&("owned", owned.resource_version())),
         };
         Self {
             trigger: super::trigger_fingerprint(user.meta()),
-            connection: hash_of(&connection),
+            connection: fingerprint(&connection),
             secret,
         }
     }
-}
-
-fn hash_of(value: &impl std::hash::Hash) -> u64 {
-    use std::hash::Hasher;
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
 }
 
 /// What is remembered of a `User` between reconciles.
@@ -142,13 +136,13 @@ impl Freshness {
         let mut records = self.lock();
         let seen = FirstSeen {
             trigger,
-            connection: hash_of(&connection),
+            connection: fingerprint(&connection),
             settled,
         };
-        let last = records.get(&hash_of(&uid)).map(|entry| &entry.record);
+        let last = records.get(&fingerprint(&uid)).map(|entry| &entry.record);
         let (wait, record) = decide_first(last, &seen, now, first_due);
         if let Some(record) = record {
-            records.insert(hash_of(&uid), record.into());
+            records.insert(fingerprint(&uid), record.into());
         }
         wait
     }
@@ -157,7 +151,7 @@ impl Freshness {
     pub fn next(&self, uid: &str, inputs: &Inputs) -> Next {
         let records = self.lock();
         decide(
-            records.get(&hash_of(&uid)).map(|entry| &entry.record),
+            records.get(&fingerprint(&uid)).map(|entry| &entry.record),
             inputs,
             Instant::now(),
         )
@@ -176,7 +170,7 @@ impl Freshness {
             .into_iter()
             .filter(|(uid, _)| {
                 records
-                    .get_mut(&hash_of(uid))
+                    .get_mut(&fingerprint(uid))
                     .is_some_and(|entry| take_if_due(entry, now))
             })
             .map(|(_, user)| user)
@@ -191,17 +185,17 @@ impl Freshness {
             at: now,
             due: now + delay,
         };
-        self.lock().insert(hash_of(&uid), record.into());
+        self.lock().insert(fingerprint(&uid), record.into());
     }
 
     /// Records that the reconcile of `uid` failed or did not reach Ready.
     pub fn failed(&self, uid: &str) {
-        self.lock().insert(hash_of(&uid), Record::Failed.into());
+        self.lock().insert(fingerprint(&uid), Record::Failed.into());
     }
 
     /// Forgets `uid`: the `User` is gone.
     pub fn forget(&self, uid: &str) {
-        self.lock().remove(&hash_of(&uid));
+        self.lock().remove(&fingerprint(&uid));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Entry>> {
@@ -303,8 +297,8 @@ mod tests {
     fn inputs(secret: &str) -> Inputs {
         Inputs {
             trigger: 7,
-            connection: hash_of(&"uid/1"),
-            secret: hash_of(&secret),
+            connection: fingerprint(&"uid/1"),
+            secret: fingerprint(&secret),
         }
     }
 
@@ -325,7 +319,7 @@ mod tests {
     fn first_due(due: u64) -> Record {
         Record::FirstDue {
             trigger: 7,
-            connection: hash_of(&"uid/1"),
+            connection: fingerprint(&"uid/1"),
             due: at(due),
         }
     }
@@ -333,7 +327,7 @@ mod tests {
     fn seen(trigger: u64, settled: bool) -> FirstSeen {
         FirstSeen {
             trigger,
-            connection: hash_of(&"uid/1"),
+            connection: fingerprint(&"uid/1"),
             settled,
         }
     }
@@ -356,7 +350,7 @@ mod tests {
                 ..inputs("owned 5")
             },
             Inputs {
-                connection: hash_of(&"uid/2"),
+                connection: fingerprint(&"uid/2"),
                 ..inputs("owned 5")
             },
         ] {

@@ -8,28 +8,29 @@
 //! ones, also those whose deletion a relist revealed.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 
 use kube::Resource;
 use kube::api::ObjectMeta;
 use kube::runtime::watcher::Event;
 
+use crate::fingerprint::fingerprint;
 use crate::names::{REISSUE_ANNOTATION, ROTATE_ANNOTATION};
 
 /// What in a `User`'s metadata starts a reconcile: generation, reissue and rotate requests and
 /// deletion. Finalizers are left out: the operator adds its own in the reconcile that creates
 /// the user, and a finalizer removed by hand is added back by the next resync.
 pub fn trigger_fingerprint(meta: &ObjectMeta) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    meta.generation.hash(&mut hasher);
-    for name in [REISSUE_ANNOTATION, ROTATE_ANNOTATION] {
+    let annotation = |name| {
         meta.annotations
             .as_ref()
             .and_then(|annotations| annotations.get(name))
-            .hash(&mut hasher);
-    }
-    meta.deletion_timestamp.is_some().hash(&mut hasher);
-    hasher.finish()
+    };
+    fingerprint(&(
+        meta.generation,
+        annotation(REISSUE_ANNOTATION),
+        annotation(ROTATE_ANNOTATION),
+        meta.deletion_timestamp.is_some(),
+    ))
 }
 
 /// The trigger fingerprint each watched object last had, by a hash of its uid.
@@ -85,9 +86,7 @@ impl Triggers {
     /// The uid's hash and the trigger fingerprint; `None` for an object without a uid (the API
     /// server always sets one), which is then always admitted.
     fn key(meta: &ObjectMeta) -> Option<(u64, u64)> {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        meta.uid.as_ref()?.hash(&mut hasher);
-        Some((hasher.finish(), trigger_fingerprint(meta)))
+        Some((fingerprint(meta.uid.as_ref()?), trigger_fingerprint(meta)))
     }
 }
 

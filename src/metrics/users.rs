@@ -6,6 +6,7 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
+use crate::fingerprint::fingerprint;
 use prometheus_client::{
     encoding::EncodeLabelSet,
     metrics::{family::Family, gauge::Gauge},
@@ -55,11 +56,12 @@ impl UserLabels {
 /// Per-object bookkeeping behind the gauge.
 ///
 /// Each object is counted in exactly one series: the map remembers which, so an update moves the
-/// object from its old series to its new one instead of counting it twice.
+/// object from its old series to its new one instead of counting it twice. It is keyed by a hash
+/// of the object's key: an entry per `User` for the life of the process.
 #[derive(Clone)]
 pub(super) struct UserGauges {
     gauge: Family<UserLabels, Gauge>,
-    recorded: Arc<Mutex<HashMap<ObjectKey, UserLabels>>>,
+    recorded: Arc<Mutex<HashMap<u64, UserLabels>>>,
 }
 
 impl UserGauges {
@@ -81,7 +83,7 @@ impl UserGauges {
         // The lock spans the gauge updates so concurrent reconciles of one object cannot
         // interleave a decrement and an increment.
         let mut recorded = self.recorded.lock().unwrap_or_else(PoisonError::into_inner);
-        match recorded.insert(key, labels) {
+        match recorded.insert(fingerprint(&key), labels) {
             Some(previous) if previous == labels => {}
             Some(previous) => {
                 self.gauge.get_or_create(&previous).dec();
@@ -95,7 +97,7 @@ impl UserGauges {
 
     pub(super) fn forget(&self, key: &ObjectKey) {
         let mut recorded = self.recorded.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(previous) = recorded.remove(key) {
+        if let Some(previous) = recorded.remove(&fingerprint(key)) {
             self.gauge.get_or_create(&previous).dec();
         }
     }
