@@ -3,20 +3,24 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::wire::{base64_bytes, u64_string};
+use super::wire::{base64_bytes, is_zero, u64_string};
 
 /// `zitadel.object.v2.Details`: returned by most write RPCs and embedded in users.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Details {
     /// Event sequence of the last change (uint64 as string, contract §1).
     #[serde(with = "u64_string")]
+    #[serde(skip_serializing_if = "is_zero")]
     pub sequence: u64,
     /// When the object last changed.
+    #[serde(skip_serializing_if = "is_zero")]
     pub change_date: Option<Timestamp>,
     /// The owning organisation id (the user's org, contract §3.1).
+    #[serde(skip_serializing_if = "is_zero")]
     pub resource_owner: String,
     /// When the object was created.
+    #[serde(skip_serializing_if = "is_zero")]
     pub creation_date: Option<Timestamp>,
 }
 

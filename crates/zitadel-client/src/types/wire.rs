@@ -1,6 +1,12 @@
 //! serde helpers for the proto3 JSON mapping quirks (contract §1): 64-bit integers travel as
 //! strings and `bytes` as padded standard base64.
 
+/// Whether `value` is its type's zero value, which protojson leaves out (contract §1): the read
+/// models serialise the way the server sends them, so their encoding is as small as the wire's.
+pub fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
 /// `uint64` fields as JSON strings (`"sequence": "12"`). Numbers are accepted on input too,
 /// because protojson parsers accept both and a proxy or older server might send one.
 pub mod u64_string {
