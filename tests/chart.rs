@@ -164,38 +164,43 @@ fn the_pod_holds_no_credential_and_no_zitadel_setting() {
         let removed: Vec<&str> = env
             .iter()
             .filter_map(|var| var["name"].as_str())
-            .filter(|name| !["ZITADEL_QPS", "ZITADEL_BURST"].contains(name))
+            .filter(|name| !RATE_LIMIT_VARIABLES.contains(name))
             .filter(|name| name.starts_with("ZITADEL_") || *name == "ALLOW_ADOPTION")
             .collect();
         assert!(removed.is_empty(), "{ci_file}: {removed:?}");
     }
 }
 
-/// The ZITADEL rate limit the operator would run with, parsed from the rendered environment as
-/// the binary parses it.
-fn rendered_rate_limit(docs: &[Value]) -> (f64, u32) {
-    let qps = env_value(docs, "ZITADEL_QPS").expect("ZITADEL_QPS is set");
-    let burst = env_value(docs, "ZITADEL_BURST").expect("ZITADEL_BURST is set");
+/// The environment of the ZITADEL rate limit, in the order of its flags.
+const RATE_LIMIT_VARIABLES: [&str; 3] = ["ZITADEL_QPS", "ZITADEL_BURST", "ZITADEL_MAX_IN_FLIGHT"];
+
+/// The ZITADEL rate limit the operator would run with (rate, burst, requests in flight), parsed
+/// from the rendered environment as the binary parses it.
+fn rendered_rate_limit(docs: &[Value]) -> (f64, u32, Option<u32>) {
+    let values = RATE_LIMIT_VARIABLES
+        .map(|name| env_value(docs, name).unwrap_or_else(|| panic!("{name} is set")));
+    let [qps, burst, in_flight] = &values;
     let args = Args::try_parse_from([
         "zitadel-user-operator",
         "--namespace=zitadel-system",
         &format!("--zitadel-qps={qps}"),
         &format!("--zitadel-burst={burst}"),
+        &format!("--zitadel-max-in-flight={in_flight}"),
     ])
-    .unwrap_or_else(|error| panic!("the operator refuses {qps:?} / {burst:?}: {error}"));
+    .unwrap_or_else(|error| panic!("the operator refuses {values:?}: {error}"));
     let limit = args.into_config().unwrap().zitadel_rate_limit;
-    (limit.qps(), limit.burst())
+    (limit.qps(), limit.burst(), limit.max_in_flight())
 }
 
 #[test]
 fn the_zitadel_rate_limit_values_reach_the_operator_as_its_flags_read_them() {
     assert_eq!(
         rendered_rate_limit(&render("default-values.yaml", &[])),
-        (20.0, 40)
+        (20.0, 40, Some(16))
     );
     assert_eq!(
         rendered_rate_limit(&render("ha-values.yaml", &[])),
-        (7.5, 15)
+        (7.5, 15, Some(6))
     );
     // Helm reads a values file's numbers as floats, which it prints as `3e+06` from a million on:
     // the burst must still render as an integer.
@@ -203,11 +208,14 @@ fn the_zitadel_rate_limit_values_reach_the_operator_as_its_flags_read_them() {
     let large = dir.path().join("large-rate.yaml");
     std::fs::write(
         &large,
-        "zitadelRateLimit:\n  qps: 2000000\n  burst: 3000000\n",
+        "zitadelRateLimit:\n  qps: 2000000\n  burst: 3000000\n  maxInFlight: 4000000\n",
     )
     .unwrap();
     let docs = render_chart(&[&ci_values("default-values.yaml"), &large], &[]);
-    assert_eq!(rendered_rate_limit(&docs), (2_000_000.0, 3_000_000));
+    assert_eq!(
+        rendered_rate_limit(&docs),
+        (2_000_000.0, 3_000_000, Some(4_000_000))
+    );
 }
 
 #[test]
@@ -215,6 +223,7 @@ fn a_zitadel_rate_limit_of_zero_is_refused_by_the_chart() {
     for (key, value) in [
         ("zitadelRateLimit.qps", "0"),
         ("zitadelRateLimit.burst", "0"),
+        ("zitadelRateLimit.maxInFlight", "0"),
     ] {
         let refused = try_render_chart(&[&ci_values("default-values.yaml")], &[(key, value)]);
         assert!(

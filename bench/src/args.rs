@@ -22,9 +22,14 @@ pub struct Args {
     #[arg(long, default_value_t = 0, value_name = "PERCENT", value_parser = parse_percent)]
     pub machine_credentials: u8,
 
-    /// The operator's reconcile concurrency (`RECONCILE_CONCURRENCY`).
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
+    /// The operator's reconcile concurrency (`RECONCILE_CONCURRENCY`, its default).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
+
+    /// The operator's cap on ZITADEL requests awaiting their answer (`ZITADEL_MAX_IN_FLIGHT`,
+    /// its default).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
+    pub zitadel_max_in_flight: u16,
 
     /// The operator's ZITADEL rate limit in calls per second (`ZITADEL_QPS`, burst the same).
     /// High by default so the benchmark measures the operator, not its limiter; pass the
@@ -73,6 +78,12 @@ impl Args {
         Mix {
             credentials_percent: self.machine_credentials,
         }
+    }
+
+    /// How many ZITADEL calls can be in flight at once: the fewer of the reconciles and the
+    /// operator's cap (a reconcile makes its calls one after the other).
+    pub fn zitadel_calls_in_flight(&self) -> u16 {
+        self.concurrency.min(self.zitadel_max_in_flight)
     }
 
     /// The steady-state resync interval.
@@ -149,7 +160,8 @@ mod tests {
     fn defaults_describe_a_short_run_of_two_hundred_users() {
         let args = parse(&[]).expect("no flags is valid");
         assert_eq!(args.users, 200);
-        assert_eq!(args.concurrency, 16);
+        assert_eq!((args.concurrency, args.zitadel_max_in_flight), (32, 16));
+        assert_eq!(args.zitadel_calls_in_flight(), 16);
         assert_eq!(args.resync(), Duration::from_millis(500));
         assert!(args.operator_binary().ends_with("zitadel-user-operator"));
         assert_eq!(args.mix().credentials_percent, 0);

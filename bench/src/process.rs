@@ -101,6 +101,8 @@ pub struct Launch {
     pub concurrency: u16,
     /// `ZITADEL_QPS` and `ZITADEL_BURST`.
     pub zitadel_qps: u32,
+    /// `ZITADEL_MAX_IN_FLIGHT`.
+    pub zitadel_max_in_flight: u16,
     /// `RESYNC_INTERVAL`.
     pub resync: Duration,
     /// `CREDENTIAL_CHECK_INTERVAL`: how often machine credentials are listed.
@@ -161,6 +163,10 @@ impl OperatorProcess {
             .env("RECONCILE_CONCURRENCY", launch.concurrency.to_string())
             .env("ZITADEL_QPS", launch.zitadel_qps.to_string())
             .env("ZITADEL_BURST", launch.zitadel_qps.to_string())
+            .env(
+                "ZITADEL_MAX_IN_FLIGHT",
+                launch.zitadel_max_in_flight.to_string(),
+            )
             .env(
                 "RESYNC_INTERVAL",
                 format!("{}ms", launch.resync.as_millis()),
@@ -405,6 +411,7 @@ mod tests {
             namespace: String::new(),
             concurrency: 1,
             zitadel_qps: 1,
+            zitadel_max_in_flight: 1,
             resync: Duration::from_secs(1),
             credential_check: Duration::from_secs(1),
             log: PathBuf::new(),

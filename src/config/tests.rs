@@ -35,12 +35,12 @@ fn a_minimal_command_line_gets_the_documented_defaults() {
         OperatorConfig {
             namespace: "zitadel-system".to_owned(),
             watch_namespaces: vec![],
-            concurrency: 16,
+            concurrency: 32,
             resync_interval: Duration::from_secs(600),
             credential_check_interval: Duration::from_secs(3600),
             metrics_addr: "0.0.0.0:8080".parse().unwrap(),
             leader_election: None,
-            zitadel_rate_limit: DEFAULT_ZITADEL_RATE_LIMIT,
+            zitadel_rate_limit: DEFAULT_ZITADEL_RATE_LIMIT.with_max_in_flight(16),
         }
     );
     let args = parse_with(&[]).unwrap();
@@ -65,6 +65,7 @@ fn every_option_can_be_given_as_a_flag() {
         "--pod-name=operator-0",
         "--zitadel-qps=7.5",
         "--zitadel-burst=3",
+        "--zitadel-max-in-flight=5",
     ])
     .unwrap();
     assert_eq!(args.log_format, LogFormat::Json);
@@ -86,7 +87,7 @@ fn every_option_can_be_given_as_a_flag() {
                 identity: "operator-0".to_owned(),
                 timing: LeaseTiming::default(),
             }),
-            zitadel_rate_limit: RateLimit::new(7.5, 3).unwrap(),
+            zitadel_rate_limit: RateLimit::new(7.5, 3).unwrap().with_max_in_flight(5),
         }
     );
 }
@@ -126,6 +127,7 @@ fn every_option_can_be_given_as_an_environment_variable() {
             ("POD_NAME", "operator-1"),
             ("ZITADEL_QPS", "0.5"),
             ("ZITADEL_BURST", "2"),
+            ("ZITADEL_MAX_IN_FLIGHT", "3"),
         ])
         .output()
         .unwrap();
@@ -153,7 +155,10 @@ fn assert_config_from_environment() {
     assert_eq!(leader.lease_name, "env-lease");
     assert_eq!(leader.lease_namespace, "operators");
     assert_eq!(leader.identity, "operator-1");
-    assert_eq!(config.zitadel_rate_limit, RateLimit::new(0.5, 2).unwrap());
+    assert_eq!(
+        config.zitadel_rate_limit,
+        RateLimit::new(0.5, 2).unwrap().with_max_in_flight(3)
+    );
 }
 
 #[test]
@@ -326,6 +331,14 @@ fn the_zitadel_burst_must_be_at_least_one() {
     }
     let config = config_with(&["--zitadel-burst=1"]).unwrap();
     assert_eq!(config.zitadel_rate_limit.burst(), 1);
+}
+
+#[test]
+fn the_zitadel_requests_in_flight_must_be_at_least_one() {
+    for value in ["0", "-1", "many"] {
+        let error = parse_with(&[&format!("--zitadel-max-in-flight={value}")]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::ValueValidation, "{value}");
+    }
 }
 
 #[test]

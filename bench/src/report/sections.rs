@@ -34,13 +34,14 @@ pub fn header(params: &Params) -> String {
     };
     format!(
         "# zitadel-user-operator benchmark\n\n\
-         - Command: `cargo run --release -p bench -- --users {}{credentials_flag} --concurrency {} --zitadel-qps {} --resync-ms {} --resyncs {} --zitadel-latency-ms {} --restart-resync-s {} --restart-window-s {}`\n\
+         - Command: `cargo run --release -p bench -- --users {}{credentials_flag} --concurrency {} --zitadel-max-in-flight {} --zitadel-qps {} --resync-ms {} --resyncs {} --zitadel-latency-ms {} --restart-resync-s {} --restart-window-s {}`\n\
          - Machine: {} CPUs (nproc); operator binary `{}` (a separate process)\n\
          - Emulators: Kubernetes API and ZITADEL, in the benchmark process, on 127.0.0.1; ZITADEL \
          delays every answer by {} ms\n\
          - Users: {kinds}{build}\n",
         args.users,
         args.concurrency,
+        args.zitadel_max_in_flight,
         args.zitadel_qps,
         args.resync_ms,
         args.resyncs,
@@ -95,17 +96,20 @@ pub fn lower_bound_sentence(results: &Results) -> Option<String> {
     }
     let creation = &results.creation;
     let calls = creation.counts.zitadel.values().sum::<usize>() as u64;
-    let bound = lower_bound(calls, latency, args.concurrency);
+    let in_flight = args.zitadel_calls_in_flight();
+    let bound = lower_bound(calls, latency, in_flight);
     Some(format!(
         "With every ZITADEL answer delayed by L = {} ms, the {calls} ZITADEL calls (k = {} per \
-         user) allow no less than N·k·L/c = {} × {} × {} ms / {} = {}; the measured time is {} \
-         that lower bound.",
+         user), at most c = {in_flight} in flight (the fewer of {} reconciles and the cap of {}), allow \
+         no less than N·k·L/c = {} × {} × {} ms / {in_flight} = {}; the measured time is {} that \
+         lower bound.",
         args.zitadel_latency_ms,
         ratio(calls, u64::from(args.users)),
+        args.concurrency,
+        args.zitadel_max_in_flight,
         args.users,
         ratio(calls, u64::from(args.users)),
         args.zitadel_latency_ms,
-        args.concurrency,
         seconds(bound),
         times(creation.elapsed, bound),
     ))

@@ -241,6 +241,7 @@ impl Bench {
             namespace: devenv::OPERATOR_NAMESPACE.to_owned(),
             concurrency: self.params.args.concurrency,
             zitadel_qps: self.params.args.zitadel_qps,
+            zitadel_max_in_flight: self.params.args.zitadel_max_in_flight,
             resync,
             credential_check: CREDENTIAL_CHECK,
             log: self.dir.path().join(log_name),

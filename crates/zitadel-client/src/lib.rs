@@ -3,7 +3,8 @@
 //! [`ZitadelClient`] speaks the grpc-gateway JSON surface with a PAT or JWT-profile token,
 //! a per-request deadline and no retries beyond one after a 401 (backoff belongs to the
 //! reconciler). An optional [`RateLimiter`], shared per ZITADEL instance through [`Limiters`],
-//! spaces its requests and pauses them all when ZITADEL answers 429. Errors classify the contract's failure cases ([`Error::is_user_id_taken`],
+//! spaces its requests, caps how many await an answer at once, and pauses them all when ZITADEL
+//! answers 429. Errors classify the contract's failure cases ([`Error::is_user_id_taken`],
 //! [`Error::is_transient`], [`Error::kind`], …).
 
 mod api;
@@ -29,5 +30,5 @@ pub use client::{
 };
 pub use error::{ApiError, ConfigError, DecodeFailure, Error, ErrorKind, USER_ID_TAKEN_ERROR_IDS};
 pub use grpc_code::GrpcCode;
-pub use limiter::{Limiters, RateLimit, RateLimitError, RateLimiter};
+pub use limiter::{InFlight, Limiters, RateLimit, RateLimitError, RateLimiter};
 pub use rpc::{CallObserver, Rpc};

@@ -13,6 +13,12 @@
 //! request go up to `(burst - 1) / qps` earlier than that. It needs one timestamp instead of a
 //! token count and a refill clock, and a caller learns at once when its turn comes, so it sleeps
 //! exactly that long instead of polling.
+//!
+//! A rate alone does not bound how many requests wait for an answer at once: when ZITADEL slows
+//! down, every turn handed out piles onto it. An optional cap on requests in flight
+//! ([`RateLimit::with_max_in_flight`]) keeps that bounded per instance, however many reconciles
+//! run, so the operator can run more reconciles than it sends ZITADEL requests: their
+//! Kubernetes work overlaps the ZITADEL calls of the others.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -21,6 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
 // tokio's clock, so `tokio::time::pause()` drives the bucket in tests.
+use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
 use crate::client::ZitadelClient;
@@ -43,11 +50,12 @@ pub const DEFAULT_THROTTLE_PAUSE: Duration = Duration::from_secs(1);
 pub const MAX_THROTTLE_PAUSE: Duration = Duration::from_secs(300);
 
 /// A request rate: `qps` requests per second on average, up to `burst` at once after a quiet
-/// period.
+/// period, and optionally at most `max_in_flight` awaiting their answer at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimit {
     qps: f64,
     burst: u32,
+    max_in_flight: Option<u32>,
     /// `1 / qps`: the spacing of requests once the burst is spent.
     interval: Duration,
     /// `(burst - 1) * interval`: how far ahead of its due time a request may go.
@@ -91,6 +99,7 @@ impl RateLimit {
         Ok(Self {
             qps,
             burst,
+            max_in_flight: None,
             interval,
             tolerance,
         })
@@ -105,6 +114,7 @@ impl RateLimit {
         Self {
             qps: qps as f64,
             burst,
+            max_in_flight: None,
             interval,
             tolerance: interval.saturating_mul(burst - 1),
         }
@@ -119,6 +129,20 @@ impl RateLimit {
     pub const fn burst(&self) -> u32 {
         self.burst
     }
+
+    /// The same rate, with at most `max` requests (below 1 counts as 1) sent and not yet
+    /// answered at any time; a request past the cap waits for an answer before its turn.
+    pub const fn with_max_in_flight(self, max: u32) -> Self {
+        Self {
+            max_in_flight: Some(if max == 0 { 1 } else { max }),
+            ..self
+        }
+    }
+
+    /// Requests that may await their answer at once; `None` when only the rate limits them.
+    pub const fn max_in_flight(&self) -> Option<u32> {
+        self.max_in_flight
+    }
 }
 
 /// A token bucket shared by every clone: [`acquire`](Self::acquire) before each request,
@@ -131,6 +155,21 @@ pub struct RateLimiter {
 struct Bucket {
     limit: RateLimit,
     state: Mutex<State>,
+    /// A permit per request in flight, when the limit caps them.
+    in_flight: Option<Semaphore>,
+}
+
+/// A request's place among those in flight to one instance: hold it until the answer is read.
+/// Dropping it lets the next waiting request go. Without a cap it holds nothing.
+#[must_use = "the place is given back as soon as it is dropped"]
+pub struct InFlight<'a> {
+    _permit: Option<SemaphorePermit<'a>>,
+}
+
+impl fmt::Debug for InFlight<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InFlight").finish_non_exhaustive()
+    }
 }
 
 struct State {
@@ -170,6 +209,9 @@ impl RateLimiter {
                     due: Instant::now(),
                     paused_until: None,
                 }),
+                in_flight: limit.max_in_flight.map(|max| {
+                    Semaphore::new(usize::try_from(max).unwrap_or(Semaphore::MAX_PERMITS))
+                }),
             }),
         }
     }
@@ -184,7 +226,27 @@ impl RateLimiter {
         Arc::ptr_eq(&self.bucket, &other.bucket)
     }
 
+    /// Waits for a place among the requests in flight (when the limit caps them) and then for
+    /// this caller's turn; returns how long that took and the place, to hold until the answer is
+    /// read.
+    ///
+    /// The place comes first, so a turn is only taken by a request that can go at once and the
+    /// rate's spacing survives the wait for an answer. Places are handed out in the order
+    /// callers arrive, like turns.
+    pub async fn enter(&self) -> (Duration, InFlight<'_>) {
+        let started = Instant::now();
+        let permit = match &self.bucket.in_flight {
+            // The semaphore is never closed, so acquiring only fails in theory; going without
+            // a place then is the behaviour of an uncapped limit.
+            Some(places) => places.acquire().await.ok(),
+            None => None,
+        };
+        self.acquire().await;
+        (started.elapsed(), InFlight { _permit: permit })
+    }
+
     /// Waits for this caller's turn and returns how long that took (zero when a token was free).
+    /// Takes no place among the requests in flight: [`enter`](Self::enter) does both.
     ///
     /// Turns are handed out in the order callers arrive; a pause that begins while a caller
     /// sleeps sends it back to wait for a new turn after the pause. A turn whose future is
@@ -349,15 +411,17 @@ impl<'a> Gate<'a> {
         }
     }
 
-    /// Waits for the limiter before one HTTP request of `rpc`.
-    pub(crate) async fn wait(&self, rpc: Rpc) {
+    /// Waits for the limiter before one HTTP request of `rpc`; the place it returns is held
+    /// until the answer is read.
+    pub(crate) async fn wait(&self, rpc: Rpc) -> InFlight<'a> {
         let Some(limiter) = self.limiter else {
-            return;
+            return InFlight { _permit: None };
         };
-        let waited = limiter.acquire().await;
+        let (waited, in_flight) = limiter.enter().await;
         let nanos = u64::try_from(waited.as_nanos()).unwrap_or(u64::MAX);
         self.waited_nanos.fetch_add(nanos, Ordering::Relaxed);
         self.observer.limiter_waited(rpc, waited);
+        in_flight
     }
 
     /// `rpc` was throttled: pauses every caller of the limiter.

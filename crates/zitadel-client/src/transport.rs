@@ -232,7 +232,8 @@ impl ZitadelClient {
         gate: &Gate<'_>,
     ) -> Result<RawResponse, Error> {
         let rpc = endpoint.rpc;
-        gate.wait(rpc).await;
+        // Held until the body is read (or the deadline passes): that is when ZITADEL is done.
+        let _in_flight = gate.wait(rpc).await;
         let timeout = self.inner.request_timeout;
         let mut request = self
             .inner

@@ -125,7 +125,7 @@ impl JwtProfileSource {
 
     async fn fetch(&self, gate: &Gate<'_>) -> Result<CachedToken, AuthError> {
         // The token endpoint is the same ZITADEL, under the same limits as the API.
-        gate.wait(Rpc::Token).await;
+        let _in_flight = gate.wait(Rpc::Token).await;
         // Signed after the wait, so a long wait cannot age the assertion.
         let assertion = self
             .config

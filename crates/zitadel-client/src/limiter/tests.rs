@@ -168,6 +168,62 @@ async fn clones_share_one_budget() {
     assert!(about(limiter.acquire().await, Duration::from_secs(1)));
 }
 
+/// Starts `callers` tasks that each enter `limiter` and hold their place for `answer` (ZITADEL's
+/// latency); returns the most that held a place at once and when the last one was answered.
+async fn in_flight_of(
+    limiter: &RateLimiter,
+    callers: usize,
+    answer: Duration,
+) -> (usize, Duration) {
+    let started = Instant::now();
+    let (now, most) = (Arc::new(StdMutex::new(0)), Arc::new(StdMutex::new(0)));
+    let tasks: Vec<_> = (0..callers)
+        .map(|_| {
+            let (limiter, now, most) = (limiter.clone(), Arc::clone(&now), Arc::clone(&most));
+            tokio::spawn(async move {
+                let (_, _place) = limiter.enter().await;
+                {
+                    let mut now = now.lock().unwrap();
+                    *now += 1;
+                    let mut most = most.lock().unwrap();
+                    *most = (*most).max(*now);
+                }
+                tokio::time::sleep(answer).await;
+                *now.lock().unwrap() -= 1;
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let most = *most.lock().unwrap();
+    (most, started.elapsed())
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_more_requests_than_the_cap_await_their_answer_at_once() {
+    let limiter = RateLimiter::new(RateLimit::per_second(1000, 1000).with_max_in_flight(4));
+    let (most, done) = in_flight_of(&limiter, 12, 100 * MS).await;
+    assert_eq!(most, 4);
+    // Three rounds of four: each waits for the answers of the round before.
+    assert!(about(done, 300 * MS), "done at {done:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_a_cap_every_caller_with_a_turn_goes_at_once() {
+    let limiter = limiter(1000.0, 1000);
+    assert_eq!(limiter.limit().max_in_flight(), None);
+    let (most, done) = in_flight_of(&limiter, 12, 100 * MS).await;
+    assert_eq!(most, 12);
+    assert!(about(done, 100 * MS), "done at {done:?}");
+}
+
+#[test]
+fn a_cap_below_one_counts_as_one() {
+    let limit = RateLimit::per_second(10, 1).with_max_in_flight(0);
+    assert_eq!(limit.max_in_flight(), Some(1));
+}
+
 fn client(base_url: &str, instance_host: Option<&str>, pat: &str) -> ZitadelClient {
     let config = ClientConfig {
         instance_host: instance_host.map(str::to_owned),
