@@ -1,8 +1,8 @@
 //! The CRDs the validator checks against, indexed by API group, version and kind.
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use manifest_validation::{TransitionRule, transition_rules};
-use serde_json::{Value, json};
+use manifest_validation::{Schema, TransitionRule, transition_rules};
+use serde_json::json;
 
 /// A CRD that cannot be used for validation.
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +30,7 @@ pub struct ServedKind {
     /// Kind, e.g. `User`.
     pub kind: String,
     /// The version's `openAPIV3Schema`.
-    pub schema: Value,
+    pub schema: Schema,
     /// Whether `status` is a subresource (the server then ignores `status` on create).
     pub status_subresource: bool,
     /// The rules that need the stored object and cannot run offline.
@@ -85,7 +85,7 @@ impl Catalog {
                         .subresources
                         .as_ref()
                         .is_some_and(|s| s.status.is_some()),
-                    schema,
+                    schema: Schema::new(schema),
                 });
             }
         }

@@ -39,14 +39,15 @@ pub fn summary(results: &Results) -> String {
         (
             "parameters",
             format!(
-                "{} users{}, concurrency {}, resync {} ms × {}, ZITADEL latency {} ms, restart \
-                 storm resync {} s, window {} s",
+                "{} users{}, concurrency {}, ZITADEL calls in flight {}, resync {} ms × {}, \
+                 ZITADEL latency {} ms, restart storm resync {} s, window {} s",
                 args.users,
                 match args.machine_credentials {
                     0 => String::new(),
                     percent => format!(" ({percent}% machine users with credentials)"),
                 },
                 args.concurrency,
+                args.zitadel_calls_in_flight(),
                 args.resync_ms,
                 args.resyncs,
                 args.zitadel_latency_ms,
@@ -73,7 +74,11 @@ pub fn summary(results: &Results) -> String {
                 "- (no ZITADEL latency)".to_owned()
             } else {
                 let calls = creation.counts.zitadel.values().sum::<usize>() as u64;
-                let bound = lower_bound(calls, args.zitadel_latency(), args.concurrency);
+                let bound = lower_bound(
+                    calls,
+                    args.zitadel_latency(),
+                    args.zitadel_calls_in_flight(),
+                );
                 format!("{} ({})", seconds(bound), times(creation.elapsed, bound))
             },
         ),

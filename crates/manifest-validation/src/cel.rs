@@ -2,14 +2,13 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::rc::Rc;
 
 use kube::core::cel::{CompiledSchema, Validator, compile_schema};
 use serde_json::Value;
 
 use crate::check::type_name;
-use crate::{Cause, join};
+use crate::{Cause, Schema, join};
 
 fn value_at<'a>(object: &'a Value, dotted: &str) -> Option<&'a Value> {
     dotted
@@ -32,16 +31,13 @@ thread_local! {
     static COMPILED: RefCell<HashMap<u64, Rc<CompiledSchema>>> = RefCell::default();
 }
 
-/// `schema`'s rules, compiled once per thread and schema text.
-fn compiled(schema: &Value) -> Rc<CompiledSchema> {
-    let mut hasher = DefaultHasher::new();
-    schema.to_string().hash(&mut hasher);
-    let key = hasher.finish();
+/// `schema`'s rules, compiled once per thread and schema.
+fn compiled(schema: &Schema) -> Rc<CompiledSchema> {
     COMPILED.with(|cache| {
         cache
             .borrow_mut()
-            .entry(key)
-            .or_insert_with(|| Rc::new(compile_schema(schema)))
+            .entry(schema.key())
+            .or_insert_with(|| Rc::new(compile_schema(schema.value())))
             .clone()
     })
 }
@@ -49,7 +45,7 @@ fn compiled(schema: &Value) -> Rc<CompiledSchema> {
 /// Run the CEL rules of `schema` on `object`, adding a cause per failed rule. The server
 /// reports the value's type, not the value, as the invalid value of a failed rule.
 pub(crate) fn evaluate(
-    schema: &Value,
+    schema: &Schema,
     object: &Value,
     old: Option<&Value>,
     causes: &mut Vec<Cause>,

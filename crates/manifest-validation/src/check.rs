@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::{Cause, ROOT_FIELDS, cel, flag, join};
+use crate::{Cause, ROOT_FIELDS, Schema, cel, flag, join};
 
 pub(crate) fn type_name(value: &Value) -> &'static str {
     match value {
@@ -298,12 +298,12 @@ impl Checker<'_> {
 /// rules, and `None` on creates (transition rules are then skipped, as the server skips them).
 /// CEL rules run only when the schema checks pass, as on the server. An empty result means
 /// valid.
-pub fn validate(schema: &Value, object: &Value, old: Option<&Value>) -> Vec<Cause> {
+pub fn validate(schema: &Schema, object: &Value, old: Option<&Value>) -> Vec<Cause> {
     let mut causes = Vec::new();
     Checker {
         causes: &mut causes,
     }
-    .check(schema, object, "", true);
+    .check(schema.value(), object, "", true);
     if !causes.is_empty() {
         // Like the real server, CEL rules only run on schema-valid objects.
         return causes;
@@ -318,8 +318,8 @@ mod tests {
     use crate::normalize;
     use serde_json::json;
 
-    fn schema() -> Value {
-        json!({
+    fn schema() -> Schema {
+        Schema::new(json!({
             "type": "object",
             "properties": {
                 "spec": {
@@ -334,7 +334,7 @@ mod tests {
                     }
                 }
             }
-        })
+        }))
     }
 
     fn object(spec: Value) -> Value {

@@ -27,12 +27,14 @@ mod cel;
 mod check;
 mod names;
 mod normalize;
+mod schema;
 
 pub use cause::Cause;
 pub use cel::{TransitionRule, transition_rules};
 pub use check::validate;
 pub use names::check_name;
 pub use normalize::normalize;
+pub use schema::Schema;
 
 /// Root fields every object keeps whatever the schema says, and that the schema does not
 /// validate (the server checks them itself).

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::{ROOT_FIELDS, flag, join};
+use crate::{ROOT_FIELDS, Schema, flag, join};
 
 fn prune(schema: &Value, value: &mut Value, path: &str, root: bool, pruned: &mut Vec<String>) {
     match value {
@@ -82,9 +82,9 @@ fn apply_defaults(schema: &Value, value: &mut Value) {
 
 /// Prune unknown fields and apply schema defaults, like the real server does on every write.
 /// Returns the pruned field paths (for `fieldValidation=Strict`).
-pub fn normalize(schema: &Value, object: &mut Value) -> Vec<String> {
+pub fn normalize(schema: &Schema, object: &mut Value) -> Vec<String> {
     let mut pruned = Vec::new();
-    prune(schema, object, "", true, &mut pruned);
-    apply_defaults(schema, object);
+    prune(schema.value(), object, "", true, &mut pruned);
+    apply_defaults(schema.value(), object);
     pruned
 }

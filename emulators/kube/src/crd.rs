@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::registry::{PrinterColumn, ResourceType, VersionInfo};
 use crate::status::Cause;
+use crate::validation::Schema;
 
 /// Why a CRD object cannot be served.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -110,7 +111,10 @@ pub fn resource_type(crd: &Value) -> Result<ResourceType, CrdError> {
                 .map(|v| VersionInfo {
                     name: text(v, "/name"),
                     storage: v.get("storage").and_then(Value::as_bool).unwrap_or(false),
-                    schema: v.pointer("/schema/openAPIV3Schema").cloned(),
+                    schema: v
+                        .pointer("/schema/openAPIV3Schema")
+                        .cloned()
+                        .map(Schema::new),
                     status_subresource: v.pointer("/subresources/status").is_some(),
                     printer_columns: printer_columns(v),
                 })

@@ -1,11 +1,9 @@
 //! The set of served resource types: the built-in ones and those defined by CRDs.
 
+use crate::conversion::{EVENTS_GROUP, EVENTS_RESOURCE};
+use crate::validation::Schema;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-
-use serde_json::Value;
-
-use crate::conversion::{EVENTS_GROUP, EVENTS_RESOURCE};
 
 /// The API group of CustomResourceDefinitions.
 pub const CRD_GROUP: &str = "apiextensions.k8s.io";
@@ -49,7 +47,7 @@ pub struct VersionInfo {
     /// Whether this version is the storage version.
     pub storage: bool,
     /// The `openAPIV3Schema`, if any (CRDs only).
-    pub schema: Option<Value>,
+    pub schema: Option<Schema>,
     /// Whether the `status` subresource is enabled.
     pub status_subresource: bool,
     /// Printer columns for table output.

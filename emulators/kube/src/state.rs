@@ -10,6 +10,7 @@ use crate::conversion;
 use crate::meta;
 use crate::registry::{Registry, ResourceType};
 use crate::store::{ObjectKey, Store};
+use crate::validation::Schema;
 
 /// Namespaces that exist from the start, like on a fresh cluster.
 pub const INITIAL_NAMESPACES: [&str; 2] = ["default", "kube-system"];
@@ -65,7 +66,7 @@ impl Target {
     }
 
     /// The CRD schema of this version, for custom resources.
-    pub fn schema(&self) -> Option<&Value> {
+    pub fn schema(&self) -> Option<&Schema> {
         self.rt.version(&self.version)?.schema.as_ref()
     }
 

@@ -5,4 +5,4 @@
 //! offline `validate` subcommand, so that the emulated API server and the validator accept and
 //! reject the same objects. See that crate for the supported schema keywords.
 
-pub use manifest_validation::{normalize, validate};
+pub use manifest_validation::{Schema, normalize, validate};

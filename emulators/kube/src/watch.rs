@@ -69,13 +69,13 @@ impl Filter {
         if !self.in_scope(change) {
             return None;
         }
-        let now = self
-            .selection
-            .matches(&self.target.present(change.object.clone()));
-        let before = change
-            .previous
-            .as_ref()
-            .map(|p| self.selection.matches(&self.target.present(p.clone())));
+        // Without a selector every object matches; presenting copies it, so skip that.
+        let matches = |object: &Value| {
+            self.selection.is_empty()
+                || self.selection.matches(&self.target.present(object.clone()))
+        };
+        let now = matches(&change.object);
+        let before = change.previous.as_ref().map(matches);
         let event = match (change.event, before, now) {
             (EventType::Modified, Some(true), true) => EventType::Modified,
             (EventType::Modified, Some(false), true) => EventType::Added,
