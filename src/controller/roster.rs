@@ -16,12 +16,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::zitadel::types::{
-    ListQuery, ListUsersRequest, SearchQuery, User as ZitadelUser, UserFieldName,
+    Details, ListQuery, ListUsersRequest, SearchQuery, User as ZitadelUser, UserFieldName,
 };
 use crate::zitadel::{self, ZitadelClient};
 
 /// ListUsers' largest page (ZITADEL's default `MaxListLimit`).
 const PAGE: u32 = 1000;
+
+/// The most entries a listing reserves room for on the server's total alone.
+const RESERVE_BOUND: usize = 100 * PAGE as usize;
 
 /// Identifies a listing: the connection's revision and the organization.
 type Key = (String, String);
@@ -35,10 +38,32 @@ pub struct Rosters {
 /// One page walk: when it started, and the users not yet taken from it.
 struct Listing {
     started: Instant,
-    /// Each user as compact JSON (zero values left out): a decoded user is 464 bytes inline
-    /// plus its strings, about 630 bytes for a human, its JSON about 390, and a listing is
-    /// held for most of a resync interval.
+    /// Each user by id as [packed](pack): a decoded user is 464 bytes inline plus its
+    /// strings, about 630 bytes for a human, and a listing is held for most of a resync
+    /// interval, so at 10,000 users every byte of an entry counts.
     users: HashMap<String, Box<str>>,
+}
+
+/// A listed user as the listing keeps it: compact JSON (zero values left out) without what
+/// the comparison never reads, its id (the entry's key) and the sequence and dates of its
+/// `details`; the owning organization stays, the comparison checks it.
+fn pack(mut user: ZitadelUser) -> Option<(String, Box<str>)> {
+    let id = std::mem::take(&mut user.user_id);
+    user.details = Details {
+        resource_owner: std::mem::take(&mut user.details.resource_owner),
+        ..Details::default()
+    };
+    // Encoding plain data into a `String` does not fail; were it to, the user would be read
+    // by id like one the listing does not show.
+    let json = serde_json::to_string(&user).ok()?;
+    Some((id, json.into_boxed_str()))
+}
+
+/// The user [`pack`] kept under `id`; `None` if it does not decode, so it is read by id.
+fn unpack(id: &str, json: &str) -> Option<ZitadelUser> {
+    let mut user: ZitadelUser = serde_json::from_str(json).ok()?;
+    id.clone_into(&mut user.user_id);
+    Some(user)
 }
 
 impl Rosters {
@@ -63,11 +88,10 @@ impl Rosters {
         if !recent {
             *listing = Some(Listing::fetch(zitadel, org_id).await?);
         }
-        // The listing's own encoding; an entry that would not decode is read by id instead.
         Ok(listing
             .as_mut()
             .and_then(|l| l.users.remove(user_id))
-            .and_then(|json| serde_json::from_str(&json).ok()))
+            .and_then(|json| unpack(user_id, &json)))
     }
 
     fn slot(&self, revision: &str, org_id: &str) -> Arc<tokio::sync::Mutex<Option<Listing>>> {
@@ -104,16 +128,70 @@ impl Listing {
             let page = zitadel.list_users(&request).await?;
             let received = page.result.len() as u64;
             offset += received;
-            // Encoding plain data into a `String` does not fail; were it to, the user would be
-            // read by id like one the listing does not show.
-            users.extend(page.result.into_iter().filter_map(|user| {
-                let json = serde_json::to_string(&user).ok()?;
-                Some((user.user_id, json.into_boxed_str()))
-            }));
+            // Sized once from the total: growing page by page copies the table at every
+            // doubling, and the copies add to the process's peak. The total is the server's
+            // word, so it only sizes the table up to a bound and a failure to reserve is
+            // left to the growth that follows.
+            let expected = page.details.total_result.saturating_sub(offset) + received;
+            let _ = users.try_reserve(usize::try_from(expected).unwrap_or(0).min(RESERVE_BOUND));
+            users.extend(page.result.into_iter().filter_map(pack));
             if received == 0 || offset >= page.details.total_result {
                 break;
             }
         }
         Ok(Self { started, users })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+
+    use super::*;
+    use crate::zitadel::types::{HumanProfile, HumanUser, UserState};
+
+    fn listed() -> ZitadelUser {
+        ZitadelUser {
+            user_id: "312909075211944344".to_owned(),
+            details: Details {
+                sequence: 7,
+                change_date: Some(Timestamp::UNIX_EPOCH),
+                resource_owner: "org-1".to_owned(),
+                creation_date: Some(Timestamp::UNIX_EPOCH),
+            },
+            state: UserState::Active,
+            username: "alice".to_owned(),
+            human: Some(HumanUser {
+                profile: HumanProfile {
+                    given_name: "Alice".to_owned(),
+                    ..HumanProfile::default()
+                },
+                ..HumanUser::default()
+            }),
+            machine: None,
+        }
+    }
+
+    #[test]
+    fn a_listed_user_comes_back_with_its_id_and_organization_but_without_sequence_and_dates() {
+        let (id, json) = pack(listed()).expect("packs");
+        assert_eq!(id, "312909075211944344");
+        assert!(
+            !json.contains(&id),
+            "the id is the key, not part of the entry: {json}"
+        );
+        let expected = ZitadelUser {
+            details: Details {
+                resource_owner: "org-1".to_owned(),
+                ..Details::default()
+            },
+            ..listed()
+        };
+        assert_eq!(unpack(&id, &json), Some(expected));
+    }
+
+    #[test]
+    fn an_entry_that_does_not_decode_counts_as_not_listed() {
+        assert_eq!(unpack("1", "{not json"), None);
     }
 }
