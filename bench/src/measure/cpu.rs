@@ -22,7 +22,7 @@ pub enum CpuError {
         source: std::io::Error,
     },
     /// The stat file does not have the expected fields.
-    #[error("{path} has no readable utime and stime")]
+    #[error("{path} has no readable CPU times")]
     Unreadable {
         /// The stat file.
         path: PathBuf,
@@ -43,6 +43,25 @@ pub fn of_process(pid: u32) -> Result<Duration, CpuError> {
 /// User plus system CPU time of this process (the benchmark with both emulators).
 pub fn of_this_process() -> Result<Duration, CpuError> {
     of_process(std::process::id())
+}
+
+/// CPU time the hypervisor gave to other guests while this machine's CPUs wanted it (the
+/// `steal` column of `/proc/stat`, all CPUs together). On a shared host it tells a slow run
+/// from a slow operator: a creation that was robbed of its CPUs is slower for it.
+pub fn stolen() -> Result<Duration, CpuError> {
+    let path = PathBuf::from("/proc/stat");
+    let stat = std::fs::read_to_string(&path).map_err(|source| CpuError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let ticks = steal_ticks(&stat).ok_or(CpuError::Unreadable { path })?;
+    Ok(Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND))
+}
+
+/// The `steal` column (the 8th number) of the `cpu` line of a `/proc/stat` text.
+fn steal_ticks(stat: &str) -> Option<u64> {
+    let line = stat.lines().find(|line| line.starts_with("cpu "))?;
+    line.split_whitespace().nth(8)?.parse().ok()
 }
 
 /// `utime + stime` (fields 14 and 15) of a `/proc/<pid>/stat` line. The command name (field 2)
@@ -71,6 +90,14 @@ mod tests {
             "4242 (tokio (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 31 0 0 20 0 8 0 99 0 0";
         assert_eq!(user_and_system_ticks(stat), Some(281));
         assert_eq!(user_and_system_ticks("4242 (short) S 1"), None);
+    }
+
+    #[test]
+    fn steal_is_the_eighth_time_of_the_cpu_line() {
+        let stat = "cpu  358913 0 31291 583695 1299 0 1041 16833 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n";
+        assert_eq!(steal_ticks(stat), Some(16833));
+        assert_eq!(steal_ticks("cpu0 1 2 3 4 5 6 7 8 9 10\n"), None);
+        assert!(stolen().is_ok());
     }
 
     #[test]

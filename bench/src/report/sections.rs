@@ -427,9 +427,13 @@ pub fn memory(results: &Results) -> String {
          Start-up to `/readyz` 200: from spawning the process to the first 200 of `/readyz`, \
          polled every 10 ms (the operator is ready once its caches are filled).\n\n{}\n\
          CPU time (user + system) of the benchmark process itself, i.e. both emulators, the Ready \
-         watch and the creating client, from the first create request to the last Ready: {}.\n",
+         watch and the creating client, from the first create request to the last Ready: {}. \
+         CPU time the host gave to other guests meanwhile (`steal` in `/proc/stat`, all CPUs): \
+         {}; where it is not near zero the machine was shared and the creation's times are \
+         slower for it.\n",
         table.render(),
-        cpu_seconds(results.creation.emulators_cpu)
+        cpu_seconds(results.creation.emulators_cpu),
+        cpu_seconds(results.creation.stolen_cpu)
     )
 }
 

@@ -152,11 +152,12 @@ pub fn summary(results: &Results) -> String {
             ),
         ),
         (
-            "creation: CPU of the operator / of the emulators",
+            "creation: CPU of the operator / of the emulators / stolen by the host",
             format!(
-                "{} / {}",
+                "{} / {} / {}",
                 cpu_seconds(creation.end.cpu),
-                cpu_seconds(creation.emulators_cpu)
+                cpu_seconds(creation.emulators_cpu),
+                cpu_seconds(creation.stolen_cpu)
             ),
         ),
         (

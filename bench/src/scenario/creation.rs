@@ -38,6 +38,8 @@ pub struct Creation {
     /// CPU time this process (both emulators, the watch and the creating client) used from
     /// the first create request to the last Ready.
     pub emulators_cpu: Duration,
+    /// CPU time the host gave to other guests during the creation (`steal` of `/proc/stat`).
+    pub stolen_cpu: Duration,
     /// Reconciles during the phase.
     pub reconciles: Reconciles,
     /// The operator's memory after the phase and its exit.
@@ -57,6 +59,7 @@ pub async fn run(bench: &Bench) -> Result<Creation, ScenarioError> {
     ApiCounts::reset(&bench.env.zitadel, &bench.env.kube);
 
     let cpu_before = cpu::of_this_process()?;
+    let stolen_before = cpu::stolen()?;
     let started = Instant::now();
     let created_at = create_all(bench).await?;
     let ready_at = watch
@@ -68,6 +71,7 @@ pub async fn run(bench: &Bench) -> Result<Creation, ScenarioError> {
         .await?;
     let last_ready = ready_at.values().max().copied().unwrap_or(started);
     let emulators_cpu = cpu::of_this_process()?.saturating_sub(cpu_before);
+    let stolen_cpu = cpu::stolen()?.saturating_sub(stolen_before);
     eprintln!(
         "creation: all Ready after {:.2} s",
         (last_ready - started).as_secs_f64()
@@ -92,6 +96,7 @@ pub async fn run(bench: &Bench) -> Result<Creation, ScenarioError> {
         counts,
         by_kind,
         emulators_cpu,
+        stolen_cpu,
         reconciles,
         end,
     })
