@@ -14,7 +14,9 @@ use kube_emulator::{KubeEmulator, KubeEmulatorConfig};
 use std::collections::BTreeMap;
 use thiserror::Error;
 use zitadel_emulator::{EmulatorConfig, ZitadelEmulator};
-use zitadel_user_operator::config::{DEFAULT_ZITADEL_RATE_LIMIT, OperatorConfig};
+use zitadel_user_operator::config::{
+    DEFAULT_ZITADEL_MAX_IN_FLIGHT, DEFAULT_ZITADEL_RATE_LIMIT, OperatorConfig,
+};
 
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -160,7 +162,8 @@ impl DevEnv {
             metrics_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             leader_election: None,
             // The binary's defaults, so `make dev` shows the limiter a cluster would have.
-            zitadel_rate_limit: DEFAULT_ZITADEL_RATE_LIMIT,
+            zitadel_rate_limit: DEFAULT_ZITADEL_RATE_LIMIT
+                .with_max_in_flight(DEFAULT_ZITADEL_MAX_IN_FLIGHT),
         }
     }
 

@@ -31,13 +31,10 @@ pub enum CpuError {
 
 /// User plus system CPU time process `pid` has used since it started.
 pub fn of_process(pid: u32) -> Result<Duration, CpuError> {
-    let path = PathBuf::from(format!("/proc/{pid}/stat"));
-    let stat = std::fs::read_to_string(&path).map_err(|source| CpuError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let ticks = user_and_system_ticks(&stat).ok_or(CpuError::Unreadable { path })?;
-    Ok(Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND))
+    read_ticks(
+        PathBuf::from(format!("/proc/{pid}/stat")),
+        user_and_system_ticks,
+    )
 }
 
 /// User plus system CPU time of this process (the benchmark with both emulators).
@@ -49,12 +46,16 @@ pub fn of_this_process() -> Result<Duration, CpuError> {
 /// `steal` column of `/proc/stat`, all CPUs together). On a shared host it tells a slow run
 /// from a slow operator: a creation that was robbed of its CPUs is slower for it.
 pub fn stolen() -> Result<Duration, CpuError> {
-    let path = PathBuf::from("/proc/stat");
-    let stat = std::fs::read_to_string(&path).map_err(|source| CpuError::Read {
+    read_ticks(PathBuf::from("/proc/stat"), steal_ticks)
+}
+
+/// The clock ticks `parse` finds in the file at `path`, as a duration.
+fn read_ticks(path: PathBuf, parse: fn(&str) -> Option<u64>) -> Result<Duration, CpuError> {
+    let text = std::fs::read_to_string(&path).map_err(|source| CpuError::Read {
         path: path.clone(),
         source,
     })?;
-    let ticks = steal_ticks(&stat).ok_or(CpuError::Unreadable { path })?;
+    let ticks = parse(&text).ok_or(CpuError::Unreadable { path })?;
     Ok(Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND))
 }
 
