@@ -1,9 +1,10 @@
 //! The set of served resource types: the built-in ones and those defined by CRDs.
 
-use crate::conversion::{EVENTS_GROUP, EVENTS_RESOURCE};
-use crate::validation::Schema;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use crate::conversion::{EVENTS_GROUP, EVENTS_RESOURCE};
+use crate::validation::Schema;
 
 /// The API group of CustomResourceDefinitions.
 pub const CRD_GROUP: &str = "apiextensions.k8s.io";
