@@ -90,14 +90,9 @@ pub fn throughput(results: &Results) -> String {
 /// measured time is above it; `None` without latency.
 pub fn lower_bound_sentence(results: &Results) -> Option<String> {
     let args = &results.params.args;
-    let latency = args.zitadel_latency();
-    if latency.is_zero() {
-        return None;
-    }
+    let (calls, bound) = creation_bound(results)?;
     let creation = &results.creation;
-    let calls = creation.counts.zitadel.values().sum::<usize>() as u64;
     let in_flight = args.zitadel_calls_in_flight();
-    let bound = lower_bound(calls, latency, in_flight);
     Some(format!(
         "With every ZITADEL answer delayed by L = {} ms, the {calls} ZITADEL calls (k = {} per \
          user), at most c = {in_flight} in flight (the fewer of {} reconciles and the cap of {}), allow \
@@ -112,6 +107,21 @@ pub fn lower_bound_sentence(results: &Results) -> Option<String> {
         args.zitadel_latency_ms,
         seconds(bound),
         times(creation.elapsed, bound),
+    ))
+}
+
+/// The creation's ZITADEL calls and their lower bound N·k·L/c, with c the calls that can be
+/// in flight; `None` without latency.
+pub fn creation_bound(results: &Results) -> Option<(u64, Duration)> {
+    let args = &results.params.args;
+    let latency = args.zitadel_latency();
+    if latency.is_zero() {
+        return None;
+    }
+    let calls = results.creation.counts.zitadel.values().sum::<usize>() as u64;
+    Some((
+        calls,
+        lower_bound(calls, latency, args.zitadel_calls_in_flight()),
     ))
 }
 

@@ -1,10 +1,11 @@
 //! The compact summary table at the end of the report.
 
+use super::sections::creation_bound;
 use super::table::Table;
 use super::{percent, ratio, seconds, times};
 use crate::measure::counts::ApiCounts;
 use crate::measure::cpu::cpu_seconds;
-use crate::measure::latency::{lower_bound, millis, percentile};
+use crate::measure::latency::{millis, percentile};
 use crate::measure::memory::mib;
 use crate::scenario::{LISTING_RPCS, Results};
 use crate::users::Kind;
@@ -70,17 +71,10 @@ pub fn summary(results: &Results) -> String {
         ),
         (
             "creation: lower bound N·k·L/c (measured / bound)",
-            if args.zitadel_latency_ms == 0 {
-                "- (no ZITADEL latency)".to_owned()
-            } else {
-                let calls = creation.counts.zitadel.values().sum::<usize>() as u64;
-                let bound = lower_bound(
-                    calls,
-                    args.zitadel_latency(),
-                    args.zitadel_calls_in_flight(),
-                );
-                format!("{} ({})", seconds(bound), times(creation.elapsed, bound))
-            },
+            creation_bound(results).map_or_else(
+                || "- (no ZITADEL latency)".to_owned(),
+                |(_, bound)| format!("{} ({})", seconds(bound), times(creation.elapsed, bound)),
+            ),
         ),
         (
             "creation: reconciles per user",

@@ -79,12 +79,11 @@ pub fn v3_group_version(registry: &Registry, path: &str) -> Option<Value> {
     let mut schemas = Map::new();
     for rt in &types {
         resource_paths(rt, version, &mut paths);
-        if let Some(schema) = rt
+        if let Some(mut schema) = rt
             .version(version)
             .and_then(|v| v.schema.as_ref())
             .map(|s| s.value().clone())
         {
-            let mut schema = schema;
             schema["x-kubernetes-group-version-kind"] =
                 json!([{"group": rt.group, "version": version, "kind": rt.kind}]);
             schemas.insert(component_name(rt, version), schema);
